@@ -1,0 +1,130 @@
+"""``python -m adder add --ckpt PATH A B``: add numbers with a trained model.
+
+Reads operands as people write them (most significant digit first, digits 0-9a-z of the
+checkpoint's base) and prints the model's sums, one per line. The sums come from the network,
+not from Python arithmetic: a model that has not learnt to add prints wrong answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import torch
+
+from adder.checkpoints import CheckpointError, load_adder
+from adder.digits import format_digits, make_problems, parse_number, stack_numbers
+
+DEFAULT_CHUNK_SIZE = 4096  # positions per recurrent chunk: bounds memory for very long numbers
+BATCH_SIZE = 256
+
+
+class InputError(ValueError):
+    """A problem given on the command line or in a file cannot be read."""
+
+
+def parse_problem(text: str, base: int) -> tuple[list[int], list[int]]:
+    """Split 'A+B' or 'A B' into two LSB-first digit lists."""
+    parts = text.split("+") if "+" in text else text.split()
+    if len(parts) != 2:
+        raise InputError(f"{text.strip()!r}: expected two numbers, 'A+B' or 'A B'")
+    try:
+        return parse_number(parts[0], base), parse_number(parts[1], base)
+    except ValueError as error:
+        raise InputError(str(error)) from error
+
+
+def add_with_model(
+    model: torch.nn.Module,
+    problems: Sequence[tuple[list[int], list[int]]],
+    base: int,
+    num_digits: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> list[str]:
+    """The model's sum for each (a, b) digit-list pair, written as numbers in ``base``.
+
+    ``num_digits`` pads every problem to that many digits (required by the fixed-length MLP).
+    Problems are batched by length so that short ones are not padded to the longest.
+    """
+    order = sorted(range(len(problems)), key=lambda i: max(len(problems[i][0]), len(problems[i][1])))
+    sums: list[str] = [""] * len(problems)
+    for start in range(0, len(order), BATCH_SIZE):
+        rows = order[start : start + BATCH_SIZE]
+        length = max(max(len(problems[i][0]), len(problems[i][1])) for i in rows)
+        if num_digits is not None:
+            if length > num_digits:
+                raise InputError(f"this model adds numbers of at most {num_digits} digits, got {length}")
+            length = num_digits
+        a = stack_numbers([problems[i][0] for i in rows], length)
+        b = stack_numbers([problems[i][1] for i in rows], length)
+        a, b, _ = make_problems(a, b, base)  # one extra position for the final carry
+        predicted = model.predict(a, b, chunk_size)
+        for row, index in enumerate(rows):
+            sums[index] = format_digits(predicted[row], base)
+    return sums
+
+
+def read_problems(args: argparse.Namespace, base: int) -> list[tuple[list[int], list[int]]]:
+    if args.file is not None:
+        if args.numbers:
+            raise InputError("give numbers or --file, not both")
+        try:
+            handle = sys.stdin if args.file == "-" else open(args.file)
+        except OSError as error:
+            raise InputError(f"cannot read {args.file}: {error.strerror}") from error
+        with handle:
+            problems = []
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    problems.append(parse_problem(line, base))
+                except InputError as error:
+                    raise InputError(f"{args.file}, line {number}: {error}") from error
+        if not problems:
+            raise InputError(f"{args.file} holds no problems")
+        return problems
+    if len(args.numbers) == 1:
+        return [parse_problem(args.numbers[0], base)]
+    if len(args.numbers) != 2:
+        raise InputError("give two numbers (A B or 'A+B'), or --file F")
+    return [parse_problem(" ".join(args.numbers), base)]
+
+
+def run_add(args: argparse.Namespace) -> None:
+    model, hparams = load_adder(args.ckpt)
+    base = int(hparams["base"])
+    problems = read_problems(args, base)
+    fixed = int(hparams["num_digits"]) if hparams["cell"] == "mlp" else None
+    for total in add_with_model(model, problems, base, fixed, args.chunk_size):
+        print(total)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m adder", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add", help="add numbers with a trained checkpoint")
+    add.add_argument("--ckpt", required=True, help="checkpoint file (e.g. lightning_logs/version_0/checkpoints/last.ckpt)")
+    add.add_argument("--file", help="one problem per line, 'A+B' or 'A B' ('-' reads standard input)")
+    add.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="positions per recurrent chunk")
+    add.add_argument("numbers", nargs="*", help="A B, or 'A+B'")
+    add.set_defaults(run=run_add)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "chunk_size", 1) < 1:
+            raise InputError(f"--chunk-size must be a positive integer, got {args.chunk_size}")
+        args.run(args)
+    except (InputError, CheckpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""AdditionDataModule: an endless stream of random training batches plus fixed evaluation sets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import lightning as L
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, IterableDataset, TensorDataset, get_worker_info
+
+from adder.digits import (
+    EVAL_KINDS,
+    ProblemSampler,
+    check_positive,
+    eval_operands,
+    make_generator,
+    make_problems,
+)
+
+Batch = tuple[Tensor, Tensor, Tensor]
+
+# Stream tags keep the training stream, validation, test and fixed-dataset draws apart.
+_TRAIN, _VAL, _TEST, _FIXED = 0, 1, 2, 3
+
+
+class BatchStream(IterableDataset):
+    """Yields whole (a, b, target) batches forever.
+
+    Batch number ``k`` of rank ``r`` is drawn from a generator seeded by (seed, r, k), so every
+    rank sees different data, the stream is the same for any number of loader workers (worker
+    ``w`` of ``W`` makes batches k = w, w + W, ..., which the DataLoader hands out in order), and a
+    run resumed at step k continues the stream instead of replaying it.
+    """
+
+    def __init__(
+        self, sampler: ProblemSampler, batch_size: int, seed: int, rank: int = 0, start: int = 0
+    ) -> None:
+        self.sampler, self.batch_size = sampler, batch_size
+        self.seed, self.rank, self.start = seed, rank, start
+
+    def batch(self, index: int) -> Batch:
+        """Batch number ``index`` of this rank's stream."""
+        return self.sampler.sample(self.batch_size, make_generator(self.seed, _TRAIN, self.rank, index))
+
+    def __iter__(self) -> Iterator[Batch]:
+        info = get_worker_info()
+        worker, num_workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        index = self.start + worker
+        while True:
+            yield self.batch(index)
+            index += num_workers
+
+
+class AdditionDataModule(L.LightningDataModule):
+    """Random multi-digit addition problems, LSB first.
+
+    Args:
+        base: number base, 2..36.
+        num_digits: operands have up to this many digits (exactly this many when min_digits is unset).
+        min_digits: train on operand lengths uniform in [min_digits, num_digits].
+        sampling: training mixture, sampler name -> weight: "digits" (uniform digits), "range"
+            (uniform numbers in [range_start, range_end), the course report's generator) and
+            "carry" (carry-chain-rich digits). Default: {"digits": 1.0}.
+        carry_probability: chance that a "carry" position sums to base - 1, extending a chain.
+        range_start: lower bound (inclusive) of the "range" sampler.
+        range_end: upper bound (exclusive) of the "range" sampler; default base**num_digits.
+        batch_size: problems per training batch.
+        eval_batch_size: problems per validation/test batch.
+        val_size: problems in the fixed validation set (drawn like the training data).
+        test_size: problems per test set.
+        test_kinds: test sets to build: "random", "carry" (full ripple), "mixed", "edge".
+        test_lengths: operand lengths of the test sets; default [num_digits].
+        seed: data seed; None follows the run's ``seed_everything``.
+        dataset_size: if set, train on a fixed set of this many problems instead of a stream,
+            split into train/validation/test by ``split`` (the blog post: 1000 and 0.5/0.1/0.4).
+        split: train, validation and test fractions of ``dataset_size``.
+        num_workers: DataLoader worker processes. Batches are vectorised and cheap, so 0 is fastest
+            on small CPUs.
+    """
+
+    def __init__(
+        self,
+        base: int = 10,
+        num_digits: int = 10,
+        min_digits: int | None = None,
+        sampling: dict[str, float] | None = None,
+        carry_probability: float = 0.5,
+        range_start: int = 0,
+        range_end: int | None = None,
+        batch_size: int = 200,
+        eval_batch_size: int = 1000,
+        val_size: int = 2000,
+        test_size: int = 2000,
+        test_kinds: list[str] | None = None,
+        test_lengths: list[int] | None = None,
+        seed: int | None = None,
+        dataset_size: int | None = None,
+        split: tuple[float, float, float] = (0.5, 0.1, 0.4),
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.sampler = ProblemSampler(
+            base=base,
+            num_digits=num_digits,
+            min_digits=min_digits,
+            weights=dict(sampling) if sampling else {"digits": 1.0},
+            carry_probability=carry_probability,
+            range_start=range_start,
+            range_end=range_end,
+        )
+        self.base, self.num_digits = base, num_digits
+        self.batch_size = check_positive("batch_size", batch_size)
+        self.eval_batch_size = check_positive("eval_batch_size", eval_batch_size)
+        self.val_size = check_positive("val_size", val_size)
+        self.test_size = check_positive("test_size", test_size)
+        self.test_kinds = list(test_kinds) if test_kinds is not None else ["random", "carry", "edge"]
+        for kind in self.test_kinds:
+            if kind not in EVAL_KINDS:
+                raise ValueError(f"unknown test kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
+        self.test_lengths = list(test_lengths) if test_lengths is not None else [num_digits]
+        for length in self.test_lengths:
+            check_positive("test length", length)
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        self.seed = seed
+        if dataset_size is not None:
+            check_positive("dataset_size", dataset_size)
+            if len(split) != 3 or min(split) < 0 or abs(sum(split) - 1.0) > 1e-6:
+                raise ValueError(f"split must be three fractions >= 0 summing to 1, got {split}")
+        self.dataset_size, self.split = dataset_size, tuple(split)
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+        self.num_workers = num_workers
+        self.val_set: TensorDataset | None = None
+        self.test_sets: dict[str, TensorDataset] = {}
+        self.train_set: TensorDataset | None = None
+
+    # ----------------------------------------------------------------------------------------
+    def _seed(self) -> int:
+        # torch.initial_seed() is what seed_everything set, so one --seed_everything drives both
+        # the weights and the data unless data.seed pins the data on its own.
+        return self.seed if self.seed is not None else torch.initial_seed() % 2**63
+
+    def setup(self, stage: str | None = None) -> None:
+        seed = self._seed()
+        if self.dataset_size is not None:
+            self._setup_fixed(seed)
+            return
+        if self.val_set is None:
+            self.val_set = TensorDataset(*self.sampler.sample(self.val_size, make_generator(seed, _VAL)))
+        if not self.test_sets:
+            for length in self.test_lengths:
+                for kind_id, kind in enumerate(self.test_kinds):
+                    generator = make_generator(seed, _TEST, EVAL_KINDS.index(kind), length)
+                    a, b = eval_operands(kind, self.test_size, length, self.base, generator)
+                    self.test_sets[f"{kind}/{length}"] = TensorDataset(*make_problems(a, b, self.base))
+
+    def _setup_fixed(self, seed: int) -> None:
+        if self.train_set is not None:
+            return
+        problems = self.sampler.sample(self.dataset_size, make_generator(seed, _FIXED))
+        n_train = round(self.split[0] * self.dataset_size)
+        n_val = round(self.split[1] * self.dataset_size)
+        bounds = [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, self.dataset_size)]
+        train, val, test = (TensorDataset(*(t[lo:hi] for t in problems)) for lo, hi in bounds)
+        if len(train) == 0 or len(val) == 0:
+            raise ValueError(f"dataset_size={self.dataset_size} with split={self.split} leaves an empty split")
+        self.train_set, self.val_set = train, val
+        self.test_sets = {f"split/{self.num_digits}": test} if len(test) else {}
+
+    @property
+    def test_set_names(self) -> list[str]:
+        """Names of the test dataloaders, in order: "<kind>/<num_digits>"."""
+        return list(self.test_sets)
+
+    # ----------------------------------------------------------------------------------------
+    def train_dataloader(self) -> DataLoader:
+        if self.dataset_size is not None:
+            return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True)
+        rank, start = 0, 0
+        if self.trainer is not None:
+            rank = self.trainer.global_rank
+            # On resume the trainer has restored its step counter by now; continue the stream there.
+            start = self.trainer.global_step * self.trainer.accumulate_grad_batches
+        stream = BatchStream(self.sampler, self.batch_size, self._seed(), rank=rank, start=start)
+        return DataLoader(
+            stream, batch_size=None, num_workers=self.num_workers, persistent_workers=self.num_workers > 0
+        )
+
+    def _eval_loader(self, dataset: TensorDataset) -> DataLoader:
+        return DataLoader(dataset, batch_size=self.eval_batch_size, shuffle=False)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._eval_loader(self.val_set)
+
+    def test_dataloader(self) -> list[DataLoader]:
+        return [self._eval_loader(dataset) for dataset in self.test_sets.values()]
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._eval_loader(self.val_set)

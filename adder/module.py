@@ -1,0 +1,149 @@
+"""AdderModule: the thin LightningModule around an adder backbone (loss, metrics, logging)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from lightning.pytorch.utilities import rank_zero_info
+from torch import Tensor, nn
+
+from adder.digits import format_digits
+from adder.models import MLPAdder, RecurrentAdder, count_parameters
+
+Batch = tuple[Tensor, Tensor, Tensor]
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN or infinite loss (usually a learning rate that is too high)."""
+
+
+def build_model(
+    cell: str,
+    encoding: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int,
+    base: int,
+    num_digits: int,
+) -> nn.Module:
+    """The backbone named by ``cell``: a recurrent adder, or the fixed-length MLP baseline."""
+    if cell == "mlp":
+        return MLPAdder(num_digits + 1, hidden_size, num_layers, encoding, input_size, base)
+    return RecurrentAdder(cell, encoding, input_size, hidden_size, num_layers, base)  # type: ignore[arg-type]
+
+
+class AdderModule(L.LightningModule):
+    """Trains an adder with cross-entropy over every output digit.
+
+    Args:
+        cell: "rnn", "lstm", "gru", or "mlp" for the non-recurrent baseline.
+        encoding: digit features: "embedding", "onehot" or "scalar".
+        input_size: embedding size per operand digit.
+        hidden_size: recurrent state size (MLP: hidden layer width).
+        num_layers: stacked recurrent layers (MLP: hidden layers).
+        base: number base; linked from ``data.base`` by the CLI.
+        num_digits: operand length; linked from ``data.num_digits`` (the MLP's fixed size).
+        eval_chunk_size: positions per chunk when evaluating (bounds memory on long numbers).
+
+    The optimizer defaults to Adam(lr=1e-3); the CLI's ``--optimizer``/``--lr_scheduler`` replace it.
+    """
+
+    def __init__(
+        self,
+        cell: Literal["rnn", "lstm", "gru", "mlp"] = "rnn",
+        encoding: Literal["embedding", "onehot", "scalar"] = "embedding",
+        input_size: int = 64,
+        hidden_size: int = 64,
+        num_layers: int = 2,
+        base: int = 10,
+        num_digits: int = 10,
+        eval_chunk_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = build_model(cell, encoding, input_size, hidden_size, num_layers, base, num_digits)
+        self.base = base
+        self.eval_chunk_size = eval_chunk_size
+        self._hparams_logged = False
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        return self.model(a, b)[0]
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+    # ---------------------------------------------------------------------------------------- fit
+    def on_fit_start(self) -> None:
+        num_parameters = count_parameters(self.model)
+        rank_zero_info(f"adder: {self.hparams.cell} model with {num_parameters:,} trainable parameters")
+        if self.logger is not None:
+            self.logger.log_metrics({"model/num_parameters": float(num_parameters)}, step=0)
+
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        a, b, target = batch
+        logits = self(a, b)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, self.base), target.reshape(-1))
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(
+                f"loss became {loss.item()} at step {self.global_step}; lower the learning rate "
+                "(the last good checkpoint is kept)"
+            )
+        digit_acc = (logits.argmax(-1) == target).float().mean()
+        self.log("train/loss", loss, prog_bar=True)
+        self.log("train/digit_acc", digit_acc)
+        return loss
+
+    # ---------------------------------------------------------------------------------- evaluate
+    def _evaluate(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        a, b, target = batch
+        correct = self.model.predict(a, b, self.eval_chunk_size) == target
+        return correct.all(-1).float().mean(), correct.float().mean()
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        exact_match, digit_acc = self._evaluate(batch)
+        size = batch[0].shape[0]
+        self.log("val/exact_match", exact_match, prog_bar=True, batch_size=size, sync_dist=True)
+        self.log("val/digit_acc", digit_acc, batch_size=size, sync_dist=True)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking or "val/exact_match" not in self.trainer.callback_metrics:
+            return
+        exact_match = float(self.trainer.callback_metrics["val/exact_match"])
+        # The hparams view links runs to a measured validation exact match, never a placeholder:
+        # the hyperparameters are written once, with the first real value.
+        if not self._hparams_logged and self.logger is not None:
+            params = dict(self.hparams)
+            params["num_parameters"] = count_parameters(self.model)
+            self.logger.log_hyperparams(params, {"hp_metric": exact_match})
+            self._hparams_logged = True
+        self.log("hp_metric", exact_match, sync_dist=True)
+
+    def test_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        exact_match, digit_acc = self._evaluate(batch)
+        name = self._test_set_name(dataloader_idx)
+        size = batch[0].shape[0]
+        for metric, value in (("exact_match", exact_match), ("digit_acc", digit_acc)):
+            self.log(f"test/{metric}/{name}", value, batch_size=size, sync_dist=True, add_dataloader_idx=False)
+
+    def _test_set_name(self, dataloader_idx: int) -> str:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        names = getattr(datamodule, "test_set_names", None)
+        return names[dataloader_idx] if names else str(dataloader_idx)
+
+    def predict_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> list[dict[str, Any]]:
+        """One record per problem: operands, predicted and true sums (written as numbers)."""
+        a, b, target = batch
+        predicted = self.model.predict(a, b, self.eval_chunk_size)
+        rows = []
+        for row in range(a.shape[0]):
+            rows.append(
+                {
+                    "a": format_digits(a[row], self.base),
+                    "b": format_digits(b[row], self.base),
+                    "predicted": format_digits(predicted[row], self.base),
+                    "truth": format_digits(target[row], self.base),
+                }
+            )
+        return rows
