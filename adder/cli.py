@@ -7,8 +7,12 @@ in about a minute on a laptop CPU, and turns bad input into one-line errors.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
+
+# jsonargparse 4.49+ warns about APIs that Lightning itself still calls; not actionable here.
+os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -110,6 +114,11 @@ def main(args: ArgsType = None) -> AdderCLI:
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
     # Lightning 2.6 with torch >= 2.10 warns about its own use of a deprecated pytree API.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    # The default Adam comes from --optimizer like any other optimizer, which replaces
+    # AdderModule.configure_optimizers (kept for use without the CLI).
+    warnings.filterwarnings("ignore", message=r".*configure_optimizers` will be overridden.*")
+    # validate/test/predict log to a new run directory, so the checkpoint's own one "changed".
+    warnings.filterwarnings("ignore", message=r".*The dirpath has changed from.*")
     try:
         return AdderCLI(
             AdderModule,

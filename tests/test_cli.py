@@ -1,0 +1,164 @@
+"""The real LightningCLI, driven in-process: fit, resume, validate/test/predict, configs, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from adder.cli import main
+from tests.conftest import QUIET, run_cli, run_dirs, tiny_fit_args
+
+CONFIGS = sorted(Path(__file__).resolve().parent.parent.joinpath("configs").glob("*.yaml"))
+
+
+def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    return {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+def test_fit_writes_config_checkpoint_and_events(tmp_path: Path) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(6))
+    (run,) = run_dirs(tmp_path)
+    assert (run / "config.yaml").is_file()
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["model"]["cell"] == "rnn" and config["data"]["num_digits"] == 3
+    checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["global_step"] == 6
+    logged = scalars(run)
+    for tag in ("train/loss", "train/digit_acc", "val/exact_match", "val/digit_acc", "hp_metric"):
+        assert tag in logged, tag
+    assert [step for step, _ in logged["val/exact_match"]] == [2, 5]  # validation every 3 steps
+    # hp_metric is a measured exact match, never Lightning's -1 placeholder.
+    assert all(0.0 <= value <= 1.0 for _, value in logged["hp_metric"])
+    assert logged["model/num_parameters"][0][1] > 0
+
+
+def test_resume_continues_step_count_and_data_stream(tmp_path: Path) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(6))
+    (first,) = run_dirs(tmp_path)
+    cli = main(
+        ["fit", "--config", str(first / "config.yaml"), "--ckpt_path", str(first / "checkpoints" / "last.ckpt"),
+         "--trainer.max_steps", "10", *QUIET]
+    )  # fmt: skip
+    assert cli.trainer.global_step == 10
+    # The stream restarted at batch 6 instead of replaying batches 0..5.
+    assert cli.trainer.train_dataloader.dataset.start == 6
+    second = run_dirs(tmp_path)[-1]
+    assert second != first
+    assert torch.load(second / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 10
+    logged = scalars(second)
+    assert len(logged["val/exact_match"]) == 1  # one validation in steps 7..10
+    assert min(step for step, _ in logged["train/loss"]) >= 6  # nothing before the resume point
+
+
+def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(3, "--model.cell", "gru"))
+    checkpoint = str(run_dirs(tmp_path)[0] / "checkpoints" / "last.ckpt")
+    eval_args = ["--ckpt_path", checkpoint, "--data.num_digits", "3", "--data.val_size", "40", "--data.test_size", "40"]
+    cli = run_cli("validate", tmp_path, *eval_args)
+    assert cli.model.hparams.cell == "gru"  # the architecture comes from the checkpoint
+    assert "val/exact_match" in cli.trainer.callback_metrics
+    cli = run_cli("test", tmp_path, *eval_args)
+    for key in ("test/exact_match/random/3", "test/exact_match/carry/3", "test/digit_acc/edge/3"):
+        assert key in cli.trainer.callback_metrics, key
+    cli = run_cli("predict", tmp_path, *eval_args)
+    lines = Path(run_dirs(tmp_path)[-1] / "predictions.tsv").read_text().splitlines()
+    assert lines[0].split("\t") == ["a", "b", "predicted", "truth", "correct"]
+    assert len(lines) == 41
+    a, b, _, truth, _ = lines[1].split("\t")
+    assert int(a) + int(b) == int(truth)
+
+
+def test_sgd_with_nesterov_momentum_from_the_command_line(tmp_path: Path) -> None:
+    cli = run_cli(
+        "fit", tmp_path, *tiny_fit_args(2),
+        "--optimizer", "SGD", "--optimizer.lr", "0.1", "--optimizer.momentum", "0.5", "--optimizer.nesterov", "true",
+    )  # fmt: skip
+    optimizer = cli.trainer.optimizers[0]
+    assert isinstance(optimizer, torch.optim.SGD)
+    assert optimizer.defaults["momentum"] == 0.5 and optimizer.defaults["nesterov"] is True
+
+
+def test_default_optimizer_is_adam(tmp_path: Path) -> None:
+    cli = run_cli("fit", tmp_path, *tiny_fit_args(1))
+    optimizer = cli.trainer.optimizers[0]
+    assert isinstance(optimizer, torch.optim.Adam) and optimizer.defaults["lr"] == 0.001
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_shipped_configs_parse(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--config", str(config), "--print_config"])
+    assert exit_info.value.code in (0, None)
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert_subset(yaml.safe_load(config.read_text()), printed)
+
+
+def assert_subset(wanted: dict, got: dict, path: str = "") -> None:
+    for key, value in wanted.items():
+        if isinstance(value, dict):
+            assert_subset(value, got[key], f"{path}{key}.")
+        else:
+            assert got[key] == value, f"{path}{key}"
+
+
+def test_mlp_config_trains(tmp_path: Path) -> None:
+    config = Path(__file__).resolve().parent.parent / "configs" / "mlp.yaml"
+    cli = run_cli("fit", tmp_path, "--config", str(config), *tiny_fit_args(3))
+    assert type(cli.model.model).__name__ == "MLPAdder"
+
+
+BAD_CONFIGS = [
+    (["--data.base", "37"], "base"),
+    (["--data.base", "1"], "base"),
+    (["--model.cell", "transformer"], "cell"),
+    (["--model.hidden_size", "0"], "hidden_size"),
+    (["--model.num_layers", "-2"], "num_layers"),
+    (["--data.num_digits", "0"], "num_digits"),
+    (["--data.min_digits", "12"], "min_digits"),
+    (["--data.batch_size", "0"], "batch_size"),
+    (["--optimizer.lr", "-1"], "learning rate"),
+    (["--config", "/does/not/exist.yaml"], "exist.yaml"),
+    (["--ckpt_path", "/does/not/exist.ckpt"], "not found"),
+    (["--trainer.max_steps", "ten"], "max_steps"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_CONFIGS, ids=lambda v: str(v))
+def test_bad_input_is_one_line_and_exit_2(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("fit", tmp_path, *args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:"), err
+    assert message in err[0]
+    assert not (tmp_path / "lightning_logs").exists()  # no half-made run directory
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", None])
+def test_corrupt_checkpoint_is_refused(content: bytes | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.ckpt"
+    if content is None:  # a valid torch file that is not a Lightning checkpoint
+        torch.save({"weights": torch.zeros(2)}, bad)
+    else:
+        bad.write_bytes(content)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("test", tmp_path, "--ckpt_path", str(bad))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.ckpt" in err[0]
+
+
+def test_non_finite_loss_stops_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("fit", tmp_path, *tiny_fit_args(20), "--optimizer", "SGD", "--optimizer.lr", "1e36")
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: loss became")

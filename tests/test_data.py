@@ -1,0 +1,95 @@
+"""The training stream's seeding and the data module's fixed sets."""
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from adder.data import AdditionDataModule, BatchStream
+from adder.digits import ProblemSampler, digits_to_int
+
+
+def take(stream: BatchStream, count: int, num_workers: int = 0) -> list[torch.Tensor]:
+    loader = DataLoader(stream, batch_size=None, num_workers=num_workers)
+    batches = []
+    for batch in loader:
+        batches.append(batch[0])
+        if len(batches) == count:
+            return batches
+    raise AssertionError("stream ended")
+
+
+SAMPLER = ProblemSampler(base=10, num_digits=6)
+
+
+def test_stream_is_reproducible_and_differs_per_rank_and_seed() -> None:
+    first = take(BatchStream(SAMPLER, 32, seed=0, rank=0), 3)
+    again = take(BatchStream(SAMPLER, 32, seed=0, rank=0), 3)
+    other_rank = take(BatchStream(SAMPLER, 32, seed=0, rank=1), 3)
+    other_seed = take(BatchStream(SAMPLER, 32, seed=1, rank=0), 3)
+    assert all(torch.equal(x, y) for x, y in zip(first, again))
+    for other in (other_rank, other_seed):
+        assert not any(torch.equal(x, y) for x in first for y in other)
+    assert not torch.equal(first[0], first[1])
+
+
+def test_stream_resumes_where_it_stopped() -> None:
+    whole = take(BatchStream(SAMPLER, 16, seed=3), 5)
+    resumed = take(BatchStream(SAMPLER, 16, seed=3, start=3), 2)
+    assert torch.equal(whole[3], resumed[0]) and torch.equal(whole[4], resumed[1])
+
+
+def test_stream_does_not_depend_on_worker_count() -> None:
+    serial = take(BatchStream(SAMPLER, 16, seed=5), 6)
+    parallel = take(BatchStream(SAMPLER, 16, seed=5), 6, num_workers=2)
+    assert all(torch.equal(x, y) for x, y in zip(serial, parallel))
+
+
+def test_datamodule_sets() -> None:
+    dm = AdditionDataModule(num_digits=5, val_size=300, test_size=100, test_lengths=[5, 8], seed=1)
+    dm.setup("fit")
+    a, b, target = dm.val_set.tensors
+    assert a.shape == (300, 6)
+    assert digits_to_int(a[0]) + digits_to_int(b[0]) == digits_to_int(target[0])
+    assert dm.test_set_names == ["random/5", "carry/5", "edge/5", "random/8", "carry/8", "edge/8"]
+    assert dm.test_sets["random/8"].tensors[0].shape == (100, 9)
+    # Validation and the first test set are drawn from different streams.
+    assert not torch.equal(dm.val_set.tensors[0][:100], dm.test_sets["random/5"].tensors[0])
+    batch = next(iter(dm.train_dataloader()))
+    assert batch[0].shape == (200, 6)
+
+
+def test_fixed_dataset_mode_splits_like_the_blog() -> None:
+    dm = AdditionDataModule(num_digits=3, dataset_size=1000, split=(0.5, 0.1, 0.4), seed=2, batch_size=50)
+    dm.setup("fit")
+    sizes = (len(dm.train_set), len(dm.val_set), len(dm.test_sets["split/3"]))
+    assert sizes == (500, 100, 400)
+    assert sum(1 for _ in dm.train_dataloader()) == 10  # 500 problems in batches of 50: an epoch ends
+
+
+def test_data_seed_follows_seed_everything_when_unset() -> None:
+    torch.manual_seed(11)
+    dm1 = AdditionDataModule(num_digits=4, val_size=50)
+    dm1.setup("fit")
+    torch.manual_seed(11)
+    dm2 = AdditionDataModule(num_digits=4, val_size=50)
+    dm2.setup("fit")
+    torch.manual_seed(12)
+    dm3 = AdditionDataModule(num_digits=4, val_size=50)
+    dm3.setup("fit")
+    assert torch.equal(dm1.val_set.tensors[0], dm2.val_set.tensors[0])
+    assert not torch.equal(dm1.val_set.tensors[0], dm3.val_set.tensors[0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"test_kinds": ["weird"]}, "unknown test kind"),
+        ({"split": (0.5, 0.5, 0.5), "dataset_size": 10}, "split"),
+        ({"min_digits": 12}, "min_digits"),
+        ({"sampling": {"nope": 1.0}}, "unknown sampler"),
+    ],
+)
+def test_bad_data_settings(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        AdditionDataModule(**kwargs)
