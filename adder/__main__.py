@@ -1,4 +1,5 @@
-"""``python -m adder add --ckpt PATH A B``: add numbers with a trained model.
+"""``python -m adder add --ckpt PATH A B``: add numbers with a trained model;
+``python -m adder evaluate --ckpt PATH``: exact match by problem kind and length.
 
 Reads operands as people write them (most significant digit first, digits 0-9a-z of the
 checkpoint's base) and prints the model's sums, one per line. The sums come from the network,
@@ -101,6 +102,44 @@ def run_add(args: argparse.Namespace) -> None:
         print(total)
 
 
+def run_evaluate(args: argparse.Namespace) -> None:
+    from adder.evaluate import as_records, evaluate_suite, format_table, peak_memory_mb
+
+    model, hparams = load_adder(args.ckpt)
+    base = int(hparams["base"])
+    if hparams["cell"] == "mlp" and any(n != int(hparams["num_digits"]) for n in args.lengths):
+        raise InputError(f"this MLP only adds {hparams['num_digits']}-digit numbers; pass --lengths {hparams['num_digits']}")
+    device = torch.device(args.device)
+    model.to(device)
+    results = []
+    for length in args.lengths:
+        for kind in args.kinds:
+            result = evaluate_suite(model, base, kind, length, args.size, args.seed, args.chunk_size, device)
+            results.append(result)
+            if sys.stderr.isatty():  # progress for people; pipes and logs get only the report
+                print(f"  {kind}/{length}: {100 * result.exact_match:.2f}%", file=sys.stderr)
+    if args.json:
+        import json
+
+        report = {"checkpoint": str(args.ckpt), "base": base, "cell": hparams["cell"], "seed": args.seed,
+                  "chunk_size": args.chunk_size, "peak_memory_mb": round(peak_memory_mb(), 1),
+                  "results": as_records(results)}  # fmt: skip
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_table(results))
+        print(f"peak memory: {peak_memory_mb():.0f} MiB")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m adder", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +149,21 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="positions per recurrent chunk")
     add.add_argument("numbers", nargs="*", help="A B, or 'A+B'")
     add.set_defaults(run=run_add)
+
+    from adder.evaluate import DEFAULT_CHUNK_SIZE as EVAL_CHUNK, DEFAULT_KINDS, DEFAULT_LENGTHS
+
+    evaluate = commands.add_parser("evaluate", help="exact match by problem kind and length")
+    evaluate.add_argument("--ckpt", required=True, help="checkpoint file")
+    evaluate.add_argument("--lengths", type=positive_int, nargs="+", default=list(DEFAULT_LENGTHS),
+                          help="operand lengths in digits (default: %(default)s)")  # fmt: skip
+    evaluate.add_argument("--kinds", nargs="+", default=list(DEFAULT_KINDS), choices=DEFAULT_KINDS,
+                          help="problem kinds (default: %(default)s)")  # fmt: skip
+    evaluate.add_argument("--size", type=positive_int, default=2000, help="problems per suite (default: 2000)")
+    evaluate.add_argument("--seed", type=int, default=0, help="suite seed; 0 matches `train.py test` (default: 0)")
+    evaluate.add_argument("--chunk-size", type=positive_int, default=EVAL_CHUNK, help="positions per recurrent chunk")
+    evaluate.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    evaluate.add_argument("--json", action="store_true", help="print a JSON report instead of a table")
+    evaluate.set_defaults(run=run_evaluate)
     return parser
 
 

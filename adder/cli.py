@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import torch
+from lightning import LightningModule
+from torch.optim import Optimizer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.cli import ArgsType
 
@@ -77,6 +79,16 @@ class AdderCLI(LightningCLI):
         # Stop once every validation sum is right; --early_stopping.target null trains to max_steps.
         parser.add_lightning_class_args(StopAtTarget, "early_stopping")
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
+
+    @staticmethod
+    def configure_optimizers(
+        lightning_module: LightningModule, optimizer: Optimizer, lr_scheduler: Any = None
+    ) -> Any:
+        # The training stream has no epochs, so a scheduler from --lr_scheduler steps every
+        # optimizer step (LightningCLI's default would step it at epoch ends, i.e. never).
+        if lr_scheduler is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
 
     def _parse_ckpt_path(self) -> None:
         # LightningCLI reads the model's hyperparameters from --ckpt_path before any hook runs;

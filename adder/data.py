@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import lightning as L
@@ -11,17 +12,17 @@ from torch.utils.data import DataLoader, IterableDataset, TensorDataset, get_wor
 
 from adder.digits import (
     EVAL_KINDS,
+    STREAM_FIXED,
+    STREAM_TRAIN,
+    STREAM_VAL,
     ProblemSampler,
     check_positive,
-    eval_operands,
+    eval_blocks,
     make_generator,
     make_problems,
 )
 
 Batch = tuple[Tensor, Tensor, Tensor]
-
-# Stream tags keep the training stream, validation, test and fixed-dataset draws apart.
-_TRAIN, _VAL, _TEST, _FIXED = 0, 1, 2, 3
 
 
 class BatchStream(IterableDataset):
@@ -41,7 +42,7 @@ class BatchStream(IterableDataset):
 
     def batch(self, index: int) -> Batch:
         """Batch number ``index`` of this rank's stream."""
-        return self.sampler.sample(self.batch_size, make_generator(self.seed, _TRAIN, self.rank, index))
+        return self.sampler.sample(self.batch_size, make_generator(self.seed, STREAM_TRAIN, self.rank, index))
 
     def __iter__(self) -> Iterator[Batch]:
         info = get_worker_info()
@@ -67,10 +68,15 @@ class AdditionDataModule(L.LightningDataModule):
         range_end: upper bound (exclusive) of the "range" sampler; default base**num_digits.
         batch_size: problems per training batch.
         eval_batch_size: problems per validation/test batch.
-        val_size: problems in the fixed validation set (drawn like the training data).
+        val_size: problems in the fixed validation set (drawn from the training mixture).
+        val_num_digits: validate on operands of exactly this many digits instead of the training
+            lengths: a validation set longer than training checks that the model generalises,
+            so that early stopping at 100% means more than having fit the training lengths.
         test_size: problems per test set.
-        test_kinds: test sets to build: "random", "carry" (full ripple), "mixed", "edge".
-        test_lengths: operand lengths of the test sets; default [num_digits].
+        test_kinds: test sets to build: "random" (uniform digits), "carry" (the carry ripples
+            through every digit), "mixed" (carry-rich), "edge" (fixed edge cases). Default: all.
+        test_lengths: operand lengths of the test sets, default [10, 100, 1000]: how far the
+            model generalises beyond its training length.
         seed: data seed; None follows the run's ``seed_everything``.
         dataset_size: if set, train on a fixed set of this many problems instead of a stream,
             split into train/validation/test by ``split`` (the blog post: 1000 and 0.5/0.1/0.4).
@@ -91,6 +97,7 @@ class AdditionDataModule(L.LightningDataModule):
         batch_size: int = 200,
         eval_batch_size: int = 1000,
         val_size: int = 2000,
+        val_num_digits: int | None = None,
         test_size: int = 2000,
         test_kinds: list[str] | None = None,
         test_lengths: list[int] | None = None,
@@ -114,12 +121,16 @@ class AdditionDataModule(L.LightningDataModule):
         self.batch_size = check_positive("batch_size", batch_size)
         self.eval_batch_size = check_positive("eval_batch_size", eval_batch_size)
         self.val_size = check_positive("val_size", val_size)
+        self.val_sampler = self.sampler
+        if val_num_digits is not None:
+            check_positive("val_num_digits", val_num_digits)
+            self.val_sampler = dataclasses.replace(self.sampler, num_digits=val_num_digits, min_digits=None)
         self.test_size = check_positive("test_size", test_size)
-        self.test_kinds = list(test_kinds) if test_kinds is not None else ["random", "carry", "edge"]
+        self.test_kinds = list(test_kinds) if test_kinds is not None else list(EVAL_KINDS)
         for kind in self.test_kinds:
             if kind not in EVAL_KINDS:
                 raise ValueError(f"unknown test kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
-        self.test_lengths = list(test_lengths) if test_lengths is not None else [num_digits]
+        self.test_lengths = list(test_lengths) if test_lengths is not None else [10, 100, 1000]
         for length in self.test_lengths:
             check_positive("test length", length)
         if seed is not None and seed < 0:
@@ -149,18 +160,18 @@ class AdditionDataModule(L.LightningDataModule):
             self._setup_fixed(seed)
             return
         if self.val_set is None:
-            self.val_set = TensorDataset(*self.sampler.sample(self.val_size, make_generator(seed, _VAL)))
+            self.val_set = TensorDataset(*self.val_sampler.sample(self.val_size, make_generator(seed, STREAM_VAL)))
         if not self.test_sets:
             for length in self.test_lengths:
-                for kind_id, kind in enumerate(self.test_kinds):
-                    generator = make_generator(seed, _TEST, EVAL_KINDS.index(kind), length)
-                    a, b = eval_operands(kind, self.test_size, length, self.base, generator)
+                for kind in self.test_kinds:
+                    blocks = list(eval_blocks(kind, self.test_size, length, self.base, seed))
+                    a, b = torch.cat([x for x, _ in blocks]), torch.cat([y for _, y in blocks])
                     self.test_sets[f"{kind}/{length}"] = TensorDataset(*make_problems(a, b, self.base))
 
     def _setup_fixed(self, seed: int) -> None:
         if self.train_set is not None:
             return
-        problems = self.sampler.sample(self.dataset_size, make_generator(seed, _FIXED))
+        problems = self.sampler.sample(self.dataset_size, make_generator(seed, STREAM_FIXED))
         n_train = round(self.split[0] * self.dataset_size)
         n_val = round(self.split[1] * self.dataset_size)
         bounds = [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, self.dataset_size)]

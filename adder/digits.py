@@ -7,7 +7,7 @@ knows about Lightning or models; it is plain PyTorch on whatever device the tens
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +20,12 @@ MIN_BASE, MAX_BASE = 2, 36
 TRAIN_SAMPLERS = ("digits", "range", "carry")
 #: Problem kinds an evaluation suite can hold.
 EVAL_KINDS = ("random", "carry", "mixed", "edge")
+#: Stream tags for make_generator, so that training, validation, evaluation and fixed-dataset
+#: draws of one seed never share random numbers.
+STREAM_TRAIN, STREAM_VAL, STREAM_EVAL, STREAM_FIXED = 0, 1, 2, 3
+#: Problems per generated evaluation block; fixed so that a suite's problems do not depend on how
+#: it is batched, and long suites never need all their digits in memory at once.
+EVAL_BLOCK = 100
 
 
 def check_base(base: int) -> int:
@@ -378,3 +384,20 @@ def eval_operands(
     if kind == "edge":
         return edge_cases(num_digits, base)
     raise ValueError(f"unknown evaluation kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
+
+
+def eval_blocks(
+    kind: str, size: int, num_digits: int, base: int, seed: int, block_size: int = EVAL_BLOCK
+) -> Iterator[tuple[Tensor, Tensor]]:
+    """The evaluation suite (kind, num_digits) of ``seed`` as operand blocks of up to
+    ``block_size`` problems. Block ``i`` comes from its own generator, so the suite is the same
+    whether it is held whole (the data module) or streamed block by block (``adder evaluate``)."""
+    if kind == "edge":
+        yield edge_cases(num_digits, base)
+        return
+    kind_index = EVAL_KINDS.index(kind) if kind in EVAL_KINDS else -1
+    if kind_index < 0:
+        raise ValueError(f"unknown evaluation kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
+    for index, start in enumerate(range(0, size, block_size)):
+        generator = make_generator(seed, STREAM_EVAL, kind_index, num_digits, index)
+        yield eval_operands(kind, min(block_size, size - start), num_digits, base, generator)

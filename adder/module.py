@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
+from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
-from adder.digits import format_digits
+from adder.reporting import by_length, length_figure, sample_rows, samples_markdown
 from adder.models import MLPAdder, RecurrentAdder, count_parameters
 
 Batch = tuple[Tensor, Tensor, Tensor]
@@ -67,6 +68,7 @@ class AdderModule(L.LightningModule):
         self.base = base
         self.eval_chunk_size = eval_chunk_size
         self._hparams_logged = False
+        self._samples: list[dict[str, str]] = []
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         return self.model(a, b)[0]
@@ -96,14 +98,19 @@ class AdderModule(L.LightningModule):
         return loss
 
     # ---------------------------------------------------------------------------------- evaluate
-    def _evaluate(self, batch: Batch) -> tuple[Tensor, Tensor]:
+    def _evaluate(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
+        """Predicted digits, exact match and digit accuracy of one batch."""
         a, b, target = batch
-        correct = self.model.predict(a, b, self.eval_chunk_size) == target
-        return correct.all(-1).float().mean(), correct.float().mean()
+        predicted = self.model.predict(a, b, self.eval_chunk_size)
+        correct = predicted == target
+        return predicted, correct.all(-1).float().mean(), correct.float().mean()
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        exact_match, digit_acc = self._evaluate(batch)
-        size = batch[0].shape[0]
+        a, b, target = batch
+        predicted, exact_match, digit_acc = self._evaluate(batch)
+        if batch_idx == 0:
+            self._samples = sample_rows(a, b, predicted, target, self.base)
+        size = a.shape[0]
         self.log("val/exact_match", exact_match, prog_bar=True, batch_size=size, sync_dist=True)
         self.log("val/digit_acc", digit_acc, batch_size=size, sync_dist=True)
 
@@ -119,9 +126,34 @@ class AdderModule(L.LightningModule):
             self.logger.log_hyperparams(params, {"hp_metric": exact_match})
             self._hparams_logged = True
         self.log("hp_metric", exact_match, sync_dist=True)
+        writer = self._tensorboard()
+        if writer is not None and self._samples:
+            writer.add_text("val/samples", samples_markdown(self._samples), self.global_step)
+
+    def on_test_epoch_end(self) -> None:
+        writer = self._tensorboard()
+        curves = by_length(self.trainer.callback_metrics)
+        if writer is None or not any(len(points) > 1 for points in curves.values()):
+            return
+        # Accuracy against length as scalar curves (x = number of digits) and, with matplotlib, a figure.
+        for kind, points in curves.items():
+            for length, value in points:
+                writer.add_scalar(f"test_by_length/exact_match/{kind}", value, length)
+        figure = length_figure(curves)
+        if figure is not None:
+            writer.add_figure("test/exact_match_vs_length", figure, self.global_step)
+
+    def _tensorboard(self) -> Any:
+        """The SummaryWriter of the TensorBoard logger on rank 0, else None."""
+        if self.trainer.global_rank != 0:
+            return None
+        for logger in self.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                return logger.experiment
+        return None
 
     def test_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> None:
-        exact_match, digit_acc = self._evaluate(batch)
+        _, exact_match, digit_acc = self._evaluate(batch)
         name = self._test_set_name(dataloader_idx)
         size = batch[0].shape[0]
         for metric, value in (("exact_match", exact_match), ("digit_acc", digit_acc)):
@@ -132,18 +164,8 @@ class AdderModule(L.LightningModule):
         names = getattr(datamodule, "test_set_names", None)
         return names[dataloader_idx] if names else str(dataloader_idx)
 
-    def predict_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> list[dict[str, Any]]:
+    def predict_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> list[dict[str, str]]:
         """One record per problem: operands, predicted and true sums (written as numbers)."""
         a, b, target = batch
         predicted = self.model.predict(a, b, self.eval_chunk_size)
-        rows = []
-        for row in range(a.shape[0]):
-            rows.append(
-                {
-                    "a": format_digits(a[row], self.base),
-                    "b": format_digits(b[row], self.base),
-                    "predicted": format_digits(predicted[row], self.base),
-                    "truth": format_digits(target[row], self.base),
-                }
-            )
-        return rows
+        return sample_rows(a, b, predicted, target, self.base, count=a.shape[0])

@@ -59,13 +59,17 @@ def test_resume_continues_step_count_and_data_stream(tmp_path: Path) -> None:
 def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
     run_cli("fit", tmp_path, *tiny_fit_args(3, "--model.cell", "gru"))
     checkpoint = str(run_dirs(tmp_path)[0] / "checkpoints" / "last.ckpt")
-    eval_args = ["--ckpt_path", checkpoint, "--data.num_digits", "3", "--data.val_size", "40", "--data.test_size", "40"]
+    eval_args = ["--ckpt_path", checkpoint, "--data.num_digits", "3", "--data.val_size", "40", "--data.test_size", "40",
+                 "--data.test_lengths", "[3, 6]"]  # fmt: skip
     cli = run_cli("validate", tmp_path, *eval_args)
     assert cli.model.hparams.cell == "gru"  # the architecture comes from the checkpoint
     assert "val/exact_match" in cli.trainer.callback_metrics
     cli = run_cli("test", tmp_path, *eval_args)
-    for key in ("test/exact_match/random/3", "test/exact_match/carry/3", "test/digit_acc/edge/3"):
+    for key in ("test/exact_match/random/3", "test/exact_match/carry/6", "test/digit_acc/edge/3", "test/exact_match/mixed/6"):
         assert key in cli.trainer.callback_metrics, key
+    test_run = run_dirs(tmp_path)[-1]
+    curve = scalars(test_run)["test_by_length/exact_match/carry"]
+    assert [step for step, _ in curve] == [3, 6]  # accuracy against length, x = digits
     cli = run_cli("predict", tmp_path, *eval_args)
     lines = Path(run_dirs(tmp_path)[-1] / "predictions.tsv").read_text().splitlines()
     assert lines[0].split("\t") == ["a", "b", "predicted", "truth", "correct"]

@@ -50,7 +50,8 @@ def test_datamodule_sets() -> None:
     a, b, target = dm.val_set.tensors
     assert a.shape == (300, 6)
     assert digits_to_int(a[0]) + digits_to_int(b[0]) == digits_to_int(target[0])
-    assert dm.test_set_names == ["random/5", "carry/5", "edge/5", "random/8", "carry/8", "edge/8"]
+    kinds = ["random", "carry", "mixed", "edge"]
+    assert dm.test_set_names == [f"{k}/5" for k in kinds] + [f"{k}/8" for k in kinds]
     assert dm.test_sets["random/8"].tensors[0].shape == (100, 9)
     # Validation and the first test set are drawn from different streams.
     assert not torch.equal(dm.val_set.tensors[0][:100], dm.test_sets["random/5"].tensors[0])
