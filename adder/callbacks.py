@@ -63,13 +63,20 @@ class StopAtTarget(Callback):
     Args:
         monitor: logged metric to watch.
         target: stop when ``monitor >= target``; None never stops.
+        min_steps: do not stop before this many optimizer steps. A validation set can only show
+            that the model is right on the problems it holds; training on past the first perfect
+            score keeps lowering the error rate, which is what long numbers need.
     """
 
-    def __init__(self, monitor: str = "val/exact_match", target: float | None = 1.0) -> None:
-        self.monitor, self.target = monitor, target
+    def __init__(self, monitor: str = "val/exact_match", target: float | None = 1.0, min_steps: int = 0) -> None:
+        if min_steps < 0:
+            raise ValueError(f"early_stopping.min_steps must be >= 0, got {min_steps}")
+        self.monitor, self.target, self.min_steps = monitor, target, min_steps
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.target is None or trainer.sanity_checking or trainer.state.fn != "fit":
+            return
+        if trainer.global_step < self.min_steps:
             return
         value = trainer.callback_metrics.get(self.monitor)
         if value is not None and float(value) >= self.target:

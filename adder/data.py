@@ -24,6 +24,9 @@ from adder.digits import (
 
 Batch = tuple[Tensor, Tensor, Tensor]
 
+#: The default training mixture: half uniform digits, half carry chains (see docs/results.md).
+DEFAULT_SAMPLING = {"digits": 0.5, "carry": 0.5}
+
 
 class BatchStream(IterableDataset):
     """Yields whole (a, b, target) batches forever.
@@ -62,21 +65,21 @@ class AdditionDataModule(L.LightningDataModule):
         min_digits: train on operand lengths uniform in [min_digits, num_digits].
         sampling: training mixture, sampler name -> weight: "digits" (uniform digits), "range"
             (uniform numbers in [range_start, range_end), the course report's generator) and
-            "carry" (carry-chain-rich digits). Default: {"digits": 1.0}.
+            "carry" (carry-chain-rich digits). Default: {"digits": 0.5, "carry": 0.5}.
         carry_probability: chance that a "carry" position sums to base - 1, extending a chain.
         range_start: lower bound (inclusive) of the "range" sampler.
         range_end: upper bound (exclusive) of the "range" sampler; default base**num_digits.
         batch_size: problems per training batch.
         eval_batch_size: problems per validation/test batch.
         val_size: problems in the fixed validation set (drawn from the training mixture).
-        val_num_digits: validate on operands of exactly this many digits instead of the training
-            lengths: a validation set longer than training checks that the model generalises,
-            so that early stopping at 100% means more than having fit the training lengths.
+        val_num_digits: operand length of the validation problems. Default: 10 x num_digits, so
+            that validation checks generalisation beyond the training lengths, not only fit
+            (num_digits itself when the mixture uses "range", whose numbers cannot grow).
         test_size: problems per test set.
         test_kinds: test sets to build: "random" (uniform digits), "carry" (the carry ripples
             through every digit), "mixed" (carry-rich), "edge" (fixed edge cases). Default: all.
-        test_lengths: operand lengths of the test sets, default [10, 100, 1000]: how far the
-            model generalises beyond its training length.
+        test_lengths: operand lengths of the test sets. Default: 1, 10 and 100 x num_digits
+            (10, 100, 1000 for the default), to show how far the model generalises.
         seed: data seed; None follows the run's ``seed_everything``.
         dataset_size: if set, train on a fixed set of this many problems instead of a stream,
             split into train/validation/test by ``split`` (the blog post: 1000 and 0.5/0.1/0.4).
@@ -89,9 +92,9 @@ class AdditionDataModule(L.LightningDataModule):
         self,
         base: int = 10,
         num_digits: int = 10,
-        min_digits: int | None = None,
+        min_digits: int | None = 1,
         sampling: dict[str, float] | None = None,
-        carry_probability: float = 0.5,
+        carry_probability: float = 0.9,
         range_start: int = 0,
         range_end: int | None = None,
         batch_size: int = 200,
@@ -112,7 +115,7 @@ class AdditionDataModule(L.LightningDataModule):
             base=base,
             num_digits=num_digits,
             min_digits=min_digits,
-            weights=dict(sampling) if sampling else {"digits": 1.0},
+            weights=dict(sampling) if sampling else dict(DEFAULT_SAMPLING),
             carry_probability=carry_probability,
             range_start=range_start,
             range_end=range_end,
@@ -121,16 +124,18 @@ class AdditionDataModule(L.LightningDataModule):
         self.batch_size = check_positive("batch_size", batch_size)
         self.eval_batch_size = check_positive("eval_batch_size", eval_batch_size)
         self.val_size = check_positive("val_size", val_size)
+        if val_num_digits is None:
+            val_num_digits = num_digits if "range" in self.sampler.weights else 10 * num_digits
+        check_positive("val_num_digits", val_num_digits)
         self.val_sampler = self.sampler
-        if val_num_digits is not None:
-            check_positive("val_num_digits", val_num_digits)
+        if val_num_digits != num_digits:
             self.val_sampler = dataclasses.replace(self.sampler, num_digits=val_num_digits, min_digits=None)
         self.test_size = check_positive("test_size", test_size)
         self.test_kinds = list(test_kinds) if test_kinds is not None else list(EVAL_KINDS)
         for kind in self.test_kinds:
             if kind not in EVAL_KINDS:
                 raise ValueError(f"unknown test kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
-        self.test_lengths = list(test_lengths) if test_lengths is not None else [10, 100, 1000]
+        self.test_lengths = list(test_lengths) if test_lengths is not None else [num_digits * k for k in (1, 10, 100)]
         for length in self.test_lengths:
             check_positive("test length", length)
         if seed is not None and seed < 0:

@@ -48,7 +48,7 @@ def test_datamodule_sets() -> None:
     dm = AdditionDataModule(num_digits=5, val_size=300, test_size=100, test_lengths=[5, 8], seed=1)
     dm.setup("fit")
     a, b, target = dm.val_set.tensors
-    assert a.shape == (300, 6)
+    assert a.shape == (300, 51)  # validation checks 10x the training length by default
     assert digits_to_int(a[0]) + digits_to_int(b[0]) == digits_to_int(target[0])
     kinds = ["random", "carry", "mixed", "edge"]
     assert dm.test_set_names == [f"{k}/5" for k in kinds] + [f"{k}/8" for k in kinds]
@@ -94,3 +94,12 @@ def test_data_seed_follows_seed_everything_when_unset() -> None:
 def test_bad_data_settings(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AdditionDataModule(**kwargs)
+
+
+def test_validation_length() -> None:
+    explicit = AdditionDataModule(num_digits=5, val_num_digits=7, val_size=10, seed=0)
+    ranged = AdditionDataModule(num_digits=5, sampling={"range": 1.0}, val_size=10, seed=0)
+    for dm, width in ((explicit, 8), (ranged, 6)):
+        dm.setup("fit")
+        assert dm.val_set.tensors[0].shape == (10, width)
+    assert AdditionDataModule(num_digits=4).test_lengths == [4, 40, 400]

@@ -1,0 +1,82 @@
+"""Train the default recipe for each cell and seed, then measure exact match far beyond the
+training length. Writes a markdown table (docs/results.md uses its output).
+
+    python scripts/length_generalisation.py                       # decimal: rnn/lstm/gru x seeds 0-2
+    python scripts/length_generalisation.py --config configs/binary.yaml --lengths 20 200 2000
+
+Each run is a real `python train.py fit` process (timed whole, startup included) followed by
+`python -m adder evaluate --json` on its last checkpoint; runs go one after another so that the
+timings are not disturbed by each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def train(cell: str, seed: int, config: str | None, root: Path, extra: list[str]) -> tuple[float, Path]:
+    command = [sys.executable, "train.py", "fit", "--model.cell", cell, "--seed_everything", str(seed),
+               "--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false", *extra]  # fmt: skip
+    if config:
+        command[3:3] = ["--config", config]
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    (run,) = sorted((root / "lightning_logs").glob("version_*"))
+    return seconds, run / "checkpoints" / "last.ckpt"
+
+
+def evaluate(checkpoint: Path, lengths: list[int], kinds: list[str], size: int) -> dict:
+    command = [sys.executable, "-m", "adder", "evaluate", "--ckpt", str(checkpoint), "--json", "--size", str(size),
+               "--lengths", *map(str, lengths), "--kinds", *kinds]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", help="config file on top of the defaults, e.g. configs/binary.yaml")
+    parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--lengths", nargs="+", type=int, default=[10, 100, 1000])
+    parser.add_argument("--kinds", nargs="+", default=["random", "carry", "mixed", "edge"])
+    parser.add_argument("--size", type=int, default=2000, help="problems per suite")
+    parser.add_argument("--out", type=Path, help="also write the markdown table here")
+    parser.add_argument("extra", nargs="*", help="more train.py flags, after --")
+    args = parser.parse_args()
+
+    header = ["cell", "seed", "params", "steps", "fit s"] + [f"{k} {n}" for n in args.lengths for k in args.kinds]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for cell in args.cells:
+        for seed in args.seeds:
+            with tempfile.TemporaryDirectory() as tmp:
+                seconds, checkpoint = train(cell, seed, args.config, Path(tmp), args.extra)
+                saved = torch.load(checkpoint, weights_only=True)
+                params = sum(v.numel() for k, v in saved["state_dict"].items() if k.startswith("model."))
+                report = evaluate(checkpoint, args.lengths, args.kinds, args.size)
+            scores = {(r["kind"], r["num_digits"]): r["exact_match"] for r in report["results"]}
+            row = [cell, str(seed), f"{params:,}", str(saved["global_step"]), f"{seconds:.0f}"]
+            row += [f"{100 * scores[(k, n)]:.2f}" for n in args.lengths for k in args.kinds]
+            lines.append("| " + " | ".join(row) + " |")
+            print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    text = f"{table}\n\nExact match in %, {args.size} problems per suite ({args.size} random, carry, mixed; 8 edge). {machine}.\n"
+    print("\n" + text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
