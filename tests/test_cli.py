@@ -36,6 +36,11 @@ def test_fit_writes_config_checkpoint_and_events(tmp_path: Path) -> None:
     # hp_metric is a measured exact match, never Lightning's -1 placeholder.
     assert all(0.0 <= value <= 1.0 for _, value in logged["hp_metric"])
     assert logged["model/num_parameters"][0][1] > 0
+    events = EventAccumulator(str(run))
+    events.Reload()
+    (samples_tag,) = [tag for tag in events.Tags()["tensors"] if tag.startswith("val/samples")]
+    table = events.Tensors(samples_tag)[-1].tensor_proto.string_val[0].decode()
+    assert table.startswith("| a | b | predicted | truth | right |") and table.count("\n") == 9  # 8 problems
 
 
 def test_resume_continues_step_count_and_data_stream(tmp_path: Path) -> None:
@@ -70,6 +75,9 @@ def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
     test_run = run_dirs(tmp_path)[-1]
     curve = scalars(test_run)["test_by_length/exact_match/carry"]
     assert [step for step, _ in curve] == [3, 6]  # accuracy against length, x = digits
+    events = EventAccumulator(str(test_run))
+    events.Reload()
+    assert "test/exact_match_vs_length" in events.Tags()["images"]
     cli = run_cli("predict", tmp_path, *eval_args)
     lines = Path(run_dirs(tmp_path)[-1] / "predictions.tsv").read_text().splitlines()
     assert lines[0].split("\t") == ["a", "b", "predicted", "truth", "correct"]
