@@ -13,7 +13,6 @@ import warnings
 
 # jsonargparse 4.49+ warns about APIs that Lightning itself still calls; not actionable here.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
-from pathlib import Path
 from typing import Any, NoReturn
 
 import torch
