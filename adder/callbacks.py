@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
+from weakref import proxy
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 
 class PredictionWriter(BasePredictionWriter):
@@ -88,11 +93,137 @@ class StopAtTarget(Callback):
 
 
 class AdderCheckpoint(ModelCheckpoint):
-    """ModelCheckpoint that also refreshes ``last.ckpt`` when fit ends between two validations
-    (max_steps, Ctrl-C), so that resuming from it continues at the true final step."""
+    """ModelCheckpoint made safe for preemption and resume.
+
+    - ``last.ckpt`` is also written every ``save_last_every_n_steps`` optimizer steps (so a killed
+      run loses at most that many steps), when fit ends between two validations (max_steps), and
+      when fit is stopped by SIGTERM or Ctrl-C (so resuming from it loses no step).
+    - Every file is written to a temporary name and renamed into place, so an interrupted write
+      never destroys the previous good checkpoint.
+    - Weights that are not finite are never saved: the last good checkpoint stays.
+
+    Args:
+        save_last_every_n_steps: refresh ``last.ckpt`` every this many steps; 0 only at
+            validation, at the end and on interruption.
+        **kwargs: as for :class:`~lightning.pytorch.callbacks.ModelCheckpoint`.
+    """
+
+    def __init__(self, *args: Any, save_last_every_n_steps: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if save_last_every_n_steps < 0:
+            raise ValueError(f"checkpoint.save_last_every_n_steps must be >= 0, got {save_last_every_n_steps}")
+        self.save_last_every_n_steps = save_last_every_n_steps
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        n = self.save_last_every_n_steps
+        if self.save_last and n and trainer.global_step % n == 0 and not self._should_skip_saving_checkpoint(trainer):
+            # Keep the step unmarked as saved, so that a validation at this same step still
+            # considers it for the best checkpoint.
+            previous = self._last_global_step_saved
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+            self._last_global_step_saved = previous
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.save_last and not trainer.fast_dev_run and self._last_global_step_saved != trainer.global_step:
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
         else:
             super().on_train_end(trainer, pl_module)
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        # SIGTERM (and Ctrl-C, see Interruptible) stop the loop between two steps, so the state
+        # is consistent: save it. Other exceptions may leave it half-updated: keep the last file.
+        if not isinstance(exception, SIGTERMException) or not self.save_last or trainer.sanity_checking:
+            return
+        if trainer.state.fn != "fit" or trainer.fast_dev_run:
+            return
+        if self._last_global_step_saved != trainer.global_step:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        config = os.path.join(os.path.dirname(self.dirpath or "."), "config.yaml")
+        rank_zero_info(
+            f"stopped at step {trainer.global_step}; checkpoint saved: {self.last_model_path}\n"
+            f"resume with: python train.py fit --config {config} --ckpt_path {self.last_model_path}"
+        )
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        # A resumed run writes into the same checkpoints/ folder, perhaps spelled differently
+        # (relative vs absolute): treat it as the same folder, so that last.ckpt and the best
+        # checkpoints are carried on instead of starting a last-v1.ckpt.
+        old = state_dict.get("dirpath")
+        if old and self.dirpath and old != self.dirpath and _same_dir(str(old), str(self.dirpath)):
+            state_dict = dict(state_dict, dirpath=self.dirpath)
+            for key in ("best_model_path", "kth_best_model_path", "last_model_path"):
+                state_dict[key] = self._moved(state_dict.get(key))
+            state_dict["best_k_models"] = {self._moved(k): v for k, v in (state_dict.get("best_k_models") or {}).items()}
+        super().load_state_dict(state_dict)
+
+    def _moved(self, path: str | None) -> str | None:
+        return os.path.join(str(self.dirpath), os.path.basename(path)) if path else path
+
+    def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
+        if not _weights_are_finite(trainer.lightning_module):
+            rank_zero_warn(f"not saving {filepath}: the weights are not finite; the previous checkpoint is kept")
+            return
+        temporary = f"{filepath}.tmp"
+        trainer.save_checkpoint(temporary, self.save_weights_only)  # rank 0 writes; ends with a barrier
+        if trainer.is_global_zero:
+            with open(temporary, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temporary, filepath)  # atomic on POSIX and Windows
+        trainer.strategy.barrier("AdderCheckpoint._save_checkpoint")
+        self._last_global_step_saved = trainer.global_step
+        self._last_checkpoint_saved = filepath
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
+                logger.after_save_checkpoint(proxy(self))
+
+
+def _same_dir(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _weights_are_finite(module: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(parameter).all()) for parameter in module.parameters())
+
+
+_interrupted_by = [signal.SIGTERM]
+
+
+def interrupt_signal() -> int:
+    """The signal that stopped the last fit: SIGINT after Ctrl-C, else SIGTERM."""
+    return int(_interrupted_by[0])
+
+
+class Interruptible(Callback):
+    """Makes Ctrl-C stop fit the way SIGTERM does: after the current step, with a checkpoint.
+
+    Lightning already turns SIGTERM into a stop between two steps; a KeyboardInterrupt instead
+    lands anywhere, possibly halfway through an optimizer step. The first Ctrl-C is therefore
+    treated as SIGTERM; a second one interrupts at once.
+    """
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be installed from the main thread
+
+        def handler(signum: int, frame: Any) -> None:
+            _interrupted_by[0] = signal.SIGINT
+            rank_zero_info("\nCtrl-C: stopping after this step and saving a checkpoint (press again to abort)")
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            trainer._signal_connector.received_sigterm = True  # the flag Lightning's SIGTERM handler sets
+
+        _interrupted_by[0] = signal.SIGTERM
+        self._previous = signal.signal(signal.SIGINT, handler)
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if self._previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None

@@ -7,6 +7,7 @@ in about a minute on a laptop CPU, and turns bad input into one-line errors.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import warnings
@@ -15,13 +16,16 @@ import warnings
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 from typing import Any, NoReturn
 
+from pathlib import Path
+
 import torch
-from lightning import LightningModule
+from lightning import LightningModule, Trainer
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch.optim import Optimizer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.cli import ArgsType
 
-from adder.callbacks import AdderCheckpoint, PredictionWriter, StopAtTarget
+from adder.callbacks import AdderCheckpoint, Interruptible, PredictionWriter, StopAtTarget, interrupt_signal
 from adder.checkpoints import CheckpointError, load_checkpoint
 from adder.data import AdditionDataModule
 from adder.module import AdderModule, NonFiniteLossError
@@ -98,22 +102,80 @@ class AdderCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if ckpt_path and ckpt_path not in ("last", "best", "hpc", "registry"):
-            load_checkpoint(ckpt_path)
+            hparams = load_checkpoint(ckpt_path).get("hyper_parameters") or {}
+            data = self.config[subcommand].data
+            # The model's shape comes from the checkpoint, but base (and the MLP's length) are
+            # linked from --data: a mismatch would only surface as a state_dict size error.
+            for key in ("base", "num_digits") if hparams.get("cell") == "mlp" else ("base",):
+                if key in hparams and data.get(key) != hparams[key]:
+                    raise ConfigError(
+                        f"{ckpt_path} was trained with {key}={hparams[key]}, but data.{key} is "
+                        f"{data.get(key)}; pass --data.{key} {hparams[key]}"
+                    )
         super()._parse_ckpt_path()
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
+        _check_learning_rate(config.get("optimizer"))
+        if config.get("model") and config.model.get("cell") == "mlp":
+            _fit_data_to_mlp(config.data)
         logger = config.trainer.logger
+        if not getattr(logger, "class_path", "").endswith("TensorBoardLogger"):
+            return
         root = config.trainer.default_root_dir
-        if root and getattr(logger, "class_path", "").endswith("TensorBoardLogger"):
-            if str(logger.init_args.save_dir) == ".":
-                logger.init_args.save_dir = root
+        if root and str(logger.init_args.save_dir) == ".":
+            logger.init_args.save_dir = root
+        run_dir = _run_dir_of(config.get("ckpt_path")) if self.subcommand == "fit" else None
+        if run_dir is not None and logger.init_args.get("version") is None:
+            # Resuming a run: keep logging into its directory (and its checkpoints/), no new version.
+            logger.init_args.save_dir = str(run_dir.parent.parent)
+            logger.init_args.name = run_dir.parent.name
+            logger.init_args.version = run_dir.name
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        trainer = super().instantiate_trainer(**kwargs)
+        trainer.callbacks.append(Interruptible())
+        return trainer
 
     def instantiate_classes(self) -> None:
         try:
             super().instantiate_classes()
         except (ValueError, TypeError) as error:
             raise ConfigError(_first_line(error)) from error
+
+
+def _check_learning_rate(optimizer: Any) -> None:
+    # torch accepts lr=0 (a run that never learns) and checks lr only when it builds the
+    # optimizer, after the run directory exists; refuse it before anything is written.
+    lr = getattr(getattr(optimizer, "init_args", None), "lr", None)
+    if isinstance(lr, (int, float)) and not (lr > 0 and math.isfinite(lr)):
+        raise ConfigError(f"optimizer.lr must be a finite number > 0, got {lr}")
+
+
+def _fit_data_to_mlp(data: Any) -> None:
+    # The MLP only adds numbers of exactly num_digits digits: validate and test at that length
+    # unless told otherwise, and refuse other lengths up front rather than mid-run.
+    n = data.num_digits
+    if data.get("val_num_digits") is None:
+        data.val_num_digits = n
+    if data.get("test_lengths") is None:
+        data.test_lengths = [n]
+    wrong = [x for x in [data.val_num_digits, *data.test_lengths] if x != n]
+    if wrong:
+        raise ConfigError(
+            f"the MLP adds only {n}-digit numbers, so data.val_num_digits and data.test_lengths must be {n}, got {wrong[0]}"
+        )
+
+
+def _run_dir_of(ckpt_path: str | None) -> Path | None:
+    """The run directory (``.../<name>/version_N``) a checkpoint in its ``checkpoints/`` belongs to."""
+    if not ckpt_path or ckpt_path in ("last", "best", "hpc", "registry"):
+        return None
+    path = Path(ckpt_path).resolve()
+    run_dir = path.parent.parent
+    if path.parent.name == "checkpoints" and (run_dir / "config.yaml").is_file():
+        return run_dir
+    return None
 
 
 def _first_line(error: BaseException) -> str:
@@ -147,3 +209,6 @@ def main(args: ArgsType = None) -> AdderCLI:
         fail(str(error))
     except NonFiniteLossError as error:
         fail(str(error), status=1)
+    except SIGTERMException:
+        # The checkpoint callback has said where it saved; exit like the signal would have.
+        raise SystemExit(128 + interrupt_signal()) from None

@@ -1,0 +1,48 @@
+"""A callback for tests that drive the real ``train.py`` in a subprocess: it sends the training
+process a signal right after a given optimizer step, as a scheduler or a user would."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+
+
+class SignalAtStep(Callback):
+    """Send ``signum`` (a name such as "SIGKILL") to this process once ``step`` steps are done."""
+
+    def __init__(self, step: int, signum: str = "SIGKILL", rank: int = 0) -> None:
+        self.step, self.signum, self.rank = step, getattr(signal, signum), rank
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        if trainer.global_step == self.step and trainer.global_rank == self.rank:
+            os.kill(os.getpid(), self.signum)
+
+
+class PoisonAtStep(Callback):
+    """Set every weight to NaN once ``step`` steps are done: a divergence on cue."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        if trainer.global_step == self.step:
+            with torch.no_grad():
+                for parameter in pl_module.parameters():
+                    parameter.fill_(float("nan"))
+
+
+class RecordBatches(Callback):
+    """Write a fingerprint of every training batch this rank sees to ``<directory>/rank<r>.txt``."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: object, batch_idx: int) -> None:
+        a, b, _ = batch  # type: ignore[misc]
+        fingerprint = hash((tuple(a.flatten().tolist()), tuple(b.flatten().tolist())))
+        with open(os.path.join(self.directory, f"rank{trainer.global_rank}.txt"), "a") as handle:
+            handle.write(f"{trainer.global_step} {fingerprint}\n")
