@@ -1,5 +1,6 @@
 """``python -m adder add --ckpt PATH A B``: add numbers with a trained model;
-``python -m adder evaluate --ckpt PATH``: exact match by problem kind and length.
+``python -m adder evaluate --ckpt PATH``: exact match by problem kind and length;
+``python -m adder sweep configs/experiments/X.yaml``: a study as a grid of runs, with a report.
 
 Reads operands as people write them (most significant digit first, digits 0-9a-z of the
 checkpoint's base) and prints the model's sums, one per line. The sums come from the network,
@@ -11,11 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import torch
 
 from adder.checkpoints import CheckpointError, load_adder
-from adder.digits import format_digits, make_problems, parse_number, stack_numbers
+from adder.sweep import SweepError
+from adder.digits import EVAL_BLOCK, check_digit_budget, format_digits, make_problems, parse_number, stack_numbers
 
 DEFAULT_CHUNK_SIZE = 4096  # positions per recurrent chunk: bounds memory for very long numbers
 BATCH_SIZE = 256
@@ -109,6 +112,11 @@ def run_evaluate(args: argparse.Namespace) -> None:
     base = int(hparams["base"])
     if hparams["cell"] == "mlp" and any(n != int(hparams["num_digits"]) for n in args.lengths):
         raise InputError(f"this MLP only adds {hparams['num_digits']}-digit numbers; pass --lengths {hparams['num_digits']}")
+    for length in args.lengths:
+        try:
+            check_digit_budget("an evaluation block (problems x --lengths)", EVAL_BLOCK, length)
+        except ValueError as error:
+            raise InputError(str(error)) from None
     device = torch.device(args.device)
     model.to(device)
     results = []
@@ -140,8 +148,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Reports a bad command line as one ``error: ...`` line (no usage dump) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {self.prog}: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m adder", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="python -m adder", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="add numbers with a trained checkpoint")
     add.add_argument("--ckpt", required=True, help="checkpoint file (e.g. lightning_logs/version_0/checkpoints/last.ckpt)")
@@ -164,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     evaluate.add_argument("--json", action="store_true", help="print a JSON report instead of a table")
     evaluate.set_defaults(run=run_evaluate)
+
+    from adder.sweep import add_parser as add_sweep_parser
+
+    add_sweep_parser(commands)
     return parser
 
 
@@ -174,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "chunk_size", 1) < 1:
             raise InputError(f"--chunk-size must be a positive integer, got {args.chunk_size}")
         args.run(args)
-    except (InputError, CheckpointError) as error:
+    except (InputError, CheckpointError, SweepError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -16,6 +16,7 @@ from adder.digits import (
     STREAM_TRAIN,
     STREAM_VAL,
     ProblemSampler,
+    check_digit_budget,
     check_positive,
     eval_blocks,
     make_generator,
@@ -138,6 +139,14 @@ class AdditionDataModule(L.LightningDataModule):
         self.test_lengths = list(test_lengths) if test_lengths is not None else [num_digits * k for k in (1, 10, 100)]
         for length in self.test_lengths:
             check_positive("test length", length)
+        # Sets are built in memory as int64 tensors: refuse sizes that could not fit before
+        # allocating (a typo like num_digits 1000000000 should be an error, not a frozen machine).
+        check_digit_budget("data.batch_size x data.num_digits", batch_size, num_digits)
+        check_digit_budget("data.val_size x data.val_num_digits", val_size, val_num_digits)
+        for length in self.test_lengths:
+            check_digit_budget(f"data.test_size x test length {length}", test_size, length)
+        if dataset_size is not None:
+            check_digit_budget("data.dataset_size x data.num_digits", dataset_size, num_digits)
         if seed is not None and seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.seed = seed

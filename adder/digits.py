@@ -42,6 +42,19 @@ def check_positive(name: str, value: int) -> int:
     return value
 
 
+#: Most digits one batch or one set of problems may hold (3 int64 tensors of this size: ~1.2 GB).
+MAX_DIGITS_PER_SET = 50_000_000
+
+
+def check_digit_budget(what: str, count: int, length: int) -> None:
+    """Raise a one-line ValueError if ``count`` problems of ``length`` digits are too many to
+    hold in memory (a typo like num_digits 1000000000 should be an error, not a frozen machine)."""
+    if count * length > MAX_DIGITS_PER_SET:
+        raise ValueError(
+            f"{what} = {count} x {length} digits is too large (at most {MAX_DIGITS_PER_SET:,} digits per set)"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Codec: Python ints and strings <-> LSB-first digit lists and tensors.
 # --------------------------------------------------------------------------------------------

@@ -108,6 +108,10 @@ class RecurrentAdder(nn.Module):
         return digits
 
 
+#: Largest MLP the baseline builds (~400 MB of float32 weights).
+MAX_MLP_PARAMETERS = 100_000_000
+
+
 class MLPAdder(nn.Module):
     """The blog post's baseline: a multi-layer perceptron that sees all digit pairs of a
     fixed-length problem at once and outputs every sum digit together. It has no notion of
@@ -140,6 +144,13 @@ class MLPAdder(nn.Module):
         self.encoder = DigitEncoder(encoding, base, input_size)
         layers: list[nn.Module] = []
         width = num_positions * 2 * self.encoder.features
+        # The first and last layers grow with the number length; refuse sizes that cannot fit.
+        size = width * hidden_size + hidden_size * num_positions * base + (num_layers - 1) * hidden_size**2
+        if size > MAX_MLP_PARAMETERS:
+            raise ValueError(
+                f"an MLP for {num_positions - 1}-digit numbers with hidden_size {hidden_size} would have "
+                f"~{size:,} weights (at most {MAX_MLP_PARAMETERS:,}); lower num_digits or hidden_size"
+            )
         for _ in range(num_layers):
             layers += [nn.Linear(width, hidden_size), nn.ReLU()]
             width = hidden_size

@@ -1,0 +1,130 @@
+"""The bad-input catalogue: every case is one ``error: ...`` line naming the problem, a non-zero
+exit status, no traceback, and (for configuration errors) no run directory left behind."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+import pytest
+import torch
+
+from adder.__main__ import main as adder_main
+from tests.conftest import run_cli, run_dirs, tiny_fit_args
+
+# (command, arguments, words the message must contain). "train" is `python train.py fit ...`
+# unless the arguments name another subcommand; "adder" is `python -m adder ...`. {name} is a
+# file from the `files` fixture.
+CATALOGUE = [
+    ("train", ["--data.base", "1"], "base"),
+    ("train", ["--data.base", "37"], "base"),
+    ("train", ["--model.cell", "transformer"], "cell"),
+    ("train", ["--model.hidden_size", "0"], "hidden_size"),
+    ("train", ["--model.num_layers", "-2"], "num_layers"),
+    ("train", ["--model.input_size", "-1"], "input_size"),
+    ("train", ["--data.num_digits", "0"], "num_digits"),
+    ("train", ["--data.batch_size", "0"], "batch_size"),
+    ("train", ["--data.val_size", "-5"], "val_size"),
+    ("train", ["--data.min_digits", "12"], "min_digits"),
+    ("train", ["--data.sampling", "{digits: 0.5, bogus: 0.5}"], "bogus"),
+    ("train", ["--data.carry_probability", "2"], "carry_probability"),
+    ("train", ["--model.cell", "mlp", "--data.num_digits", "100000"], "MLP"),
+    ("train", ["--data.num_digits", "1000000000"], "too large"),
+    ("train", ["--optimizer.lr", "-1"], "lr"),
+    ("train", ["--optimizer.lr", "0"], "lr"),
+    ("train", ["--trainer.max_steps", "ten"], "max_steps"),
+    ("train", ["--checkpoint.save_last_every_n_steps", "-1"], "save_last_every_n_steps"),
+    ("train", ["--config", "/does/not/exist.yaml"], "exist.yaml"),
+    ("train", ["--ckpt_path", "/does/not/exist.ckpt"], "not found"),
+    ("train", ["--ckpt_path", "{truncated}"], "truncated"),
+    ("train", ["--ckpt_path", "{text}"], "not a checkpoint"),
+    ("train", ["--ckpt_path", "{torch_file}"], "not a Lightning checkpoint"),
+    ("train", ["--ckpt_path", "{binary}"], "base=2"),
+    ("train", ["test", "--ckpt_path", "{binary}"], "base=2"),
+    ("adder", ["add", "--ckpt", "/does/not/exist.ckpt", "1", "2"], "not found"),
+    ("adder", ["add", "--ckpt", "{truncated}", "1", "2"], "truncated"),
+    ("adder", ["add", "--ckpt", "{text}", "1", "2"], "not a checkpoint"),
+    ("adder", ["add", "--ckpt", "{decimal}", "12x", "3"], "'x'"),
+    ("adder", ["add", "--ckpt", "{decimal}", "1.5+2"], "'.'"),
+    ("adder", ["add", "--ckpt", "{decimal}", "--", "-1", "3"], "non-negative"),
+    ("adder", ["add", "--ckpt", "{binary}", "12", "1"], "outside base 2"),
+    ("adder", ["add", "--ckpt", "{decimal}", "+"], "empty"),
+    ("adder", ["add", "--ckpt", "{decimal}", "--file", "{empty}"], "no problems"),
+    ("adder", ["add", "--ckpt", "{decimal}", "1", "2", "3"], "two numbers"),
+    ("adder", ["add", "--ckpt", "{decimal}", "1", "2", "--chunk-size", "0"], "chunk-size"),
+    ("adder", ["evaluate", "--ckpt", "{decimal}", "--lengths", "1000000000"], "too large"),
+    ("adder", ["evaluate", "--ckpt", "{decimal}", "--size", "0"], "--size"),
+    ("adder", ["evaluate", "--ckpt", "{mlp}", "--lengths", "100"], "MLP"),
+    ("adder", ["subtract", "1", "2"], "invalid choice"),
+]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("inputs")
+    paths = {}
+    for name, args in (("decimal", []), ("binary", ["--data.base", "2"]), ("mlp", ["--model.cell", "mlp"])):
+        run_cli("fit", root / name, *tiny_fit_args(2, *args))
+        paths[name] = str(run_dirs(root / name)[0] / "checkpoints" / "last.ckpt")
+    (root / "truncated.ckpt").write_bytes(Path(paths["decimal"]).read_bytes()[:200])
+    (root / "text.ckpt").write_text("hello\n")
+    torch.save({"weights": torch.zeros(2)}, root / "torch_file.ckpt")
+    (root / "empty.txt").write_text("")
+    for name in ("truncated", "text", "torch_file"):
+        paths[name] = str(root / f"{name}.ckpt")
+    paths["empty"] = str(root / "empty.txt")
+    return paths
+
+
+def run(command: str, args: list[str], root: Path) -> int:
+    if command == "adder":
+        try:
+            return adder_main(args)
+        except SystemExit as exit:  # argparse errors exit from inside
+            return int(exit.code or 0)
+    subcommand = args[0] if args[0] in ("fit", "validate", "test", "predict") else "fit"
+    args = args[1:] if args[0] == subcommand else args
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(subcommand, root, *args)
+    return int(exit_info.value.code or 0)
+
+
+@pytest.mark.parametrize(("command", "args", "message"), CATALOGUE, ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_bad_input(
+    command: str, args: list[str], message: str, files: dict[str, str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    args = [arg.format(**files) if arg.startswith("{") and arg.endswith("}") and arg[1:-1] in files else arg
+            for arg in args]  # fmt: skip
+    assert run(command, args, tmp_path) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:"), err  # one line, so no traceback either
+    assert message in err[0], err[0]
+    assert not (tmp_path / "lightning_logs").exists()  # no half-made run directory
+
+
+def test_the_catalogue_covers_at_least_20_cases() -> None:
+    assert len(CATALOGUE) >= 20
+
+
+class _CodeInPickle:
+    """Unpickling this runs code: it writes a file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return builtins.exec, (f"open({str(self.marker)!r}, 'w').write('ran')",)
+
+
+def test_a_pickle_carrying_code_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    marker = tmp_path / "code-ran"
+    evil = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "hyper_parameters": _CodeInPickle(marker)}, evil)
+    assert adder_main(["add", "--ckpt", str(evil), "1", "2"]) == 2
+    assert "refusing to load" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("test", tmp_path / "run", "--ckpt_path", str(evil))
+    assert exit_info.value.code == 2
+    assert "refusing to load" in capsys.readouterr().err
+    assert not marker.exists()  # weights_only loading never ran the code
