@@ -1,0 +1,63 @@
+"""``python -m adder sweep``: experiment files, the --quick smoke run, resumability, the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adder.__main__ import main
+from adder.sweep import SweepError, load_experiment
+
+EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "configs" / "experiments").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_shipped_experiments_load(path: Path) -> None:
+    experiment = load_experiment(path)
+    assert experiment.name == path.stem
+    assert experiment.points and experiment.quick  # every study has a smoke-test budget
+    assert set(experiment.reference) <= {p.label for p in experiment.points}
+
+
+def test_grid_expands_to_one_point_per_value(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("name: x\ngrid: {model.hidden_size: [8, 16], model.cell: [rnn, gru]}\n")
+    labels = [p.label for p in load_experiment(path).points]
+    assert labels == ["hidden_size=8, cell=rnn", "hidden_size=8, cell=gru", "hidden_size=16, cell=rnn",
+                      "hidden_size=16, cell=gru"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["grid: {}", "name: x", "name: x\ngrid: {a: [1]}\nbogus: 1", "name: [x"])
+def test_bad_experiment_files(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SweepError):
+        load_experiment(path)
+
+
+@pytest.mark.slow
+def test_quick_sweep_writes_a_report_and_does_not_rerun(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    experiment = str(EXPERIMENTS[0].parent / "blog_mlp_vs_rnn.yaml")
+    args = ["sweep", experiment, "--quick", "--runs-dir", str(tmp_path / "runs"), "--docs-dir", str(tmp_path / "docs")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "[1/2] blog_mlp_vs_rnn: MLP ... 4 steps" in out and "[2/2] blog_mlp_vs_rnn: RNN ... 4 steps" in out
+    result = json.loads((tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "result.json").read_text())
+    assert result["num_parameters"] == 745 and 0.0 <= result["metrics"]["test/exact_match/split/3"] <= 1.0
+    assert (tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "lightning_logs" / "fit" / "checkpoints" / "last.ckpt").is_file()
+    report = (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
+    assert "| MLP | 775 | 4 |" in report and "76.25%" in report  # ours beside the blog's figure
+    pytest.importorskip("matplotlib")
+    assert (tmp_path / "docs" / "blog_mlp_vs_rnn_curves.png").stat().st_size > 0
+    # Run again: both points are done, nothing retrains.
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("already done") == 2
+
+
+def test_missing_experiment_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sweep", "/does/not/exist.yaml"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exist.yaml" in err[0]
