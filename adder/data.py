@@ -32,21 +32,40 @@ DEFAULT_SAMPLING = {"digits": 0.5, "carry": 0.5}
 class BatchStream(IterableDataset):
     """Yields whole (a, b, target) batches forever.
 
-    Batch number ``k`` of rank ``r`` is drawn from a generator seeded by (seed, r, k), so every
+    Batches are drawn a block of ``block_batches`` at a time: block ``j`` of rank ``r`` comes from
+    a generator seeded by (seed, r, j) and is cut into batches jK .. jK + K - 1. One sampler call
+    per block spreads the fixed cost of the tensor ops over K batches (a 200-problem batch is
+    too small to pay for them alone). Batch ``k`` is thus a function of (seed, r, k) only: every
     rank sees different data, the stream is the same for any number of loader workers (worker
-    ``w`` of ``W`` makes batches k = w, w + W, ..., which the DataLoader hands out in order), and a
-    run resumed at step k continues the stream instead of replaying it.
+    ``w`` of ``W`` yields batches k = w, w + W, ..., which the DataLoader hands out in order), and
+    a run resumed at step k continues the stream instead of replaying it.
     """
 
     def __init__(
-        self, sampler: ProblemSampler, batch_size: int, seed: int, rank: int = 0, start: int = 0
+        self,
+        sampler: ProblemSampler,
+        batch_size: int,
+        seed: int,
+        rank: int = 0,
+        start: int = 0,
+        block_batches: int | None = None,
     ) -> None:
         self.sampler, self.batch_size = sampler, batch_size
         self.seed, self.rank, self.start = seed, rank, start
+        if block_batches is None:  # ~1M digits per block, at most 16 batches
+            block_batches = max(1, min(16, 2**20 // (batch_size * (sampler.num_digits + 1))))
+        self.block_batches = check_positive("block_batches", block_batches)
+        self._block: tuple[int, Batch] | None = None
 
     def batch(self, index: int) -> Batch:
         """Batch number ``index`` of this rank's stream."""
-        return self.sampler.sample(self.batch_size, make_generator(self.seed, STREAM_TRAIN, self.rank, index))
+        block, offset = divmod(index, self.block_batches)
+        if self._block is None or self._block[0] != block:
+            size = self.batch_size * self.block_batches
+            problems = self.sampler.sample(size, make_generator(self.seed, STREAM_TRAIN, self.rank, block))
+            self._block = (block, problems)
+        rows = slice(offset * self.batch_size, (offset + 1) * self.batch_size)
+        return tuple(t[rows] for t in self._block[1])  # type: ignore[return-value]
 
     def __iter__(self) -> Iterator[Batch]:
         info = get_worker_info()
@@ -87,6 +106,9 @@ class AdditionDataModule(L.LightningDataModule):
         split: train, validation and test fractions of ``dataset_size``.
         num_workers: DataLoader worker processes. Batches are vectorised and cheap, so 0 is fastest
             on small CPUs.
+        block_batches: training batches drawn per sampler call (see BatchStream); None picks up to
+            16. Part of the stream's definition: 1 gives the stream of earlier versions, which the
+            tables in docs/results.md and docs/experiments/ were measured with.
     """
 
     def __init__(
@@ -109,6 +131,7 @@ class AdditionDataModule(L.LightningDataModule):
         dataset_size: int | None = None,
         split: tuple[float, float, float] = (0.5, 0.1, 0.4),
         num_workers: int = 0,
+        block_batches: int | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -158,6 +181,9 @@ class AdditionDataModule(L.LightningDataModule):
         if num_workers < 0:
             raise ValueError(f"num_workers must be >= 0, got {num_workers}")
         self.num_workers = num_workers
+        if block_batches is not None:
+            check_positive("block_batches", block_batches)
+        self.block_batches = block_batches
         self.val_set: TensorDataset | None = None
         self.test_sets: dict[str, TensorDataset] = {}
         self.train_set: TensorDataset | None = None
@@ -209,7 +235,9 @@ class AdditionDataModule(L.LightningDataModule):
             rank = self.trainer.global_rank
             # On resume the trainer has restored its step counter by now; continue the stream there.
             start = self.trainer.global_step * self.trainer.accumulate_grad_batches
-        stream = BatchStream(self.sampler, self.batch_size, self._seed(), rank=rank, start=start)
+        stream = BatchStream(
+            self.sampler, self.batch_size, self._seed(), rank=rank, start=start, block_batches=self.block_batches
+        )
         return DataLoader(
             stream, batch_size=None, num_workers=self.num_workers, persistent_workers=self.num_workers > 0
         )

@@ -5,7 +5,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from adder.data import AdditionDataModule, BatchStream
-from adder.digits import ProblemSampler, digits_to_int
+from adder.digits import STREAM_TRAIN, ProblemSampler, digits_to_int, make_generator
 
 
 def take(stream: BatchStream, count: int, num_workers: int = 0) -> list[torch.Tensor]:
@@ -42,6 +42,22 @@ def test_stream_does_not_depend_on_worker_count() -> None:
     serial = take(BatchStream(SAMPLER, 16, seed=5), 6)
     parallel = take(BatchStream(SAMPLER, 16, seed=5), 6, num_workers=2)
     assert all(torch.equal(x, y) for x, y in zip(serial, parallel))
+
+
+def test_blocks_only_group_the_draws() -> None:
+    # Within a block, batches are consecutive slices of one draw; a stream with one batch per
+    # block is the per-batch stream of earlier versions (docs/results.md relies on this).
+    blocked = BatchStream(SAMPLER, 8, seed=2, block_batches=4)
+    block = SAMPLER.sample(32, make_generator(2, STREAM_TRAIN, 0, 1))
+    assert torch.equal(blocked.batch(6)[0], block[0][16:24])
+    single = BatchStream(SAMPLER, 8, seed=2, block_batches=1)
+    assert torch.equal(single.batch(5)[2], SAMPLER.sample(8, make_generator(2, STREAM_TRAIN, 0, 5))[2])
+    # Resuming mid-block and any worker count give the same batches.
+    whole = take(BatchStream(SAMPLER, 8, seed=2, block_batches=4), 7)
+    resumed = take(BatchStream(SAMPLER, 8, seed=2, block_batches=4, start=5), 2)
+    assert all(torch.equal(x, y) for x, y in zip(whole[5:], resumed))
+    parallel = take(BatchStream(SAMPLER, 8, seed=2, block_batches=4), 7, num_workers=2)
+    assert all(torch.equal(x, y) for x, y in zip(whole, parallel))
 
 
 def test_datamodule_sets() -> None:
