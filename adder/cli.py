@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 from lightning import LightningModule, Trainer
+from lightning.pytorch.callbacks import TQDMProgressBar
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch.optim import Optimizer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -41,6 +42,9 @@ TRAINER_DEFAULTS: dict[str, Any] = {
         "init_args": {"save_dir": ".", "name": "lightning_logs", "default_hp_metric": False},
     },
 }
+
+
+PROGRESS_BAR_REFRESH_RATE = 10
 
 
 class ConfigError(ValueError):
@@ -135,6 +139,11 @@ class AdderCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks.append(Interruptible())
+        bar = trainer.progress_bar_callback
+        if isinstance(bar, TQDMProgressBar) and bar.refresh_rate == 1:
+            # Lightning's default bar redraws every step, ~3% of a step of the default model;
+            # every 10th step reads the same. (TQDMProgressBar has no setter for it.)
+            bar._refresh_rate = PROGRESS_BAR_REFRESH_RATE
         return trainer
 
     def instantiate_classes(self) -> None:

@@ -92,10 +92,21 @@ class AdderModule(L.LightningModule):
                 f"loss became {loss.item()} at step {self.global_step}; lower the learning rate "
                 "(the last good checkpoint is kept)"
             )
-        digit_acc = (logits.argmax(-1) == target).float().mean()
-        self.log("train/loss", loss, prog_bar=True)
-        self.log("train/digit_acc", digit_acc)
+        if self._should_log_step():
+            digit_acc = (logits.argmax(-1) == target).float().mean()
+            self.log("train/loss", loss, prog_bar=True)
+            self.log("train/digit_acc", digit_acc)
         return loss
+
+    def _should_log_step(self) -> bool:
+        # Each self.log call costs ~1.4 ms in Lightning 2.6 (it moves its whole result record to
+        # the device), a tenth of a training step here; the logger only keeps every
+        # log_every_n_steps-th value anyway, so only log then (benchmarks/, docs/performance.md).
+        trainer = self._trainer
+        if trainer is None:
+            return True
+        connector = getattr(trainer, "_logger_connector", None)
+        return bool(getattr(connector, "should_update_logs", True))
 
     # ---------------------------------------------------------------------------------- evaluate
     def _evaluate(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
