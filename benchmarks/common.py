@@ -1,0 +1,49 @@
+"""Shared helpers for the benchmarks: repeated paired measurements, medians, machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def summary(values: Sequence[float], digits: int = 1) -> str:
+    """'median (min-max)' of repeated measurements."""
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def machine() -> str:
+    """One line describing where the figures were measured."""
+    import lightning
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (
+        f"{cpu}, {os.cpu_count()} cores visible, torch.get_num_threads()={torch.get_num_threads()}, {gpu}; "
+        f"Python {platform.python_version()}, torch {torch.__version__}, Lightning {lightning.__version__}"
+    )
+
+
+def run_python(args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+    """Run ``python ARGS`` from the repository root with benchmarks/ importable."""
+    environment = dict(os.environ, **(env or {}))
+    environment["PYTHONPATH"] = os.pathsep.join([str(REPO), environment.get("PYTHONPATH", "")])
+    environment.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
+    result = subprocess.run([sys.executable, *args], cwd=REPO, env=environment, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"python {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result
