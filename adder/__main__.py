@@ -17,8 +17,9 @@ from typing import NoReturn
 import torch
 
 from adder.checkpoints import CheckpointError, load_adder
-from adder.sweep import SweepError
 from adder.digits import EVAL_BLOCK, check_digit_budget, format_digits, make_problems, parse_number, stack_numbers
+from adder.sweep import SweepError
+from adder.sweep import add_parser as add_sweep_parser
 
 DEFAULT_CHUNK_SIZE = 4096  # positions per recurrent chunk: bounds memory for very long numbers
 BATCH_SIZE = 256
@@ -180,8 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     evaluate.add_argument("--json", action="store_true", help="print a JSON report instead of a table")
     evaluate.set_defaults(run=run_evaluate)
-
-    from adder.sweep import add_parser as add_sweep_parser
 
     add_sweep_parser(commands)
     return parser

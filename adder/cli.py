@@ -14,9 +14,8 @@ import warnings
 
 # jsonargparse 4.49+ warns about APIs that Lightning itself still calls; not actionable here.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
-from typing import Any, NoReturn
-
 from pathlib import Path
+from typing import Any, NoReturn
 
 import torch
 from lightning import LightningModule, Trainer
@@ -45,6 +44,8 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 
 
 PROGRESS_BAR_REFRESH_RATE = 10
+#: --ckpt_path values Lightning resolves itself; anything else is a file.
+CKPT_ALIASES = ("last", "best", "hpc", "registry")
 
 
 class ConfigError(ValueError):
@@ -105,7 +106,7 @@ class AdderCLI(LightningCLI):
         # check the file first so that a missing or corrupt one is one clear line, not a traceback.
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if ckpt_path and ckpt_path not in ("last", "best", "hpc", "registry"):
+        if ckpt_path and ckpt_path not in CKPT_ALIASES:
             hparams = load_checkpoint(ckpt_path).get("hyper_parameters") or {}
             data = self.config[subcommand].data
             # The model's shape comes from the checkpoint, but base (and the MLP's length) are
@@ -178,7 +179,7 @@ def _fit_data_to_mlp(data: Any) -> None:
 
 def _run_dir_of(ckpt_path: str | None) -> Path | None:
     """The run directory (``.../<name>/version_N``) a checkpoint in its ``checkpoints/`` belongs to."""
-    if not ckpt_path or ckpt_path in ("last", "best", "hpc", "registry"):
+    if not ckpt_path or ckpt_path in CKPT_ALIASES:
         return None
     path = Path(ckpt_path).resolve()
     run_dir = path.parent.parent

@@ -148,7 +148,8 @@ def run_point(experiment: Experiment, point: Point, run_dir: Path, quick: bool) 
     from adder.cli import main
 
     base = ["--config", _display(_resolve(experiment.config))] if experiment.config else []
-    flags = {**experiment.flags(point, quick), **QUIET, "trainer.default_root_dir": str(run_dir)}
+    point_flags = experiment.flags(point, quick)
+    flags = {**point_flags, **QUIET, "trainer.default_root_dir": str(run_dir)}
     fit_args = [*base, *command_line(flags), "--trainer.logger.init_args.version", "fit"]
     argv, sys.argv = sys.argv, sys.argv[:1]  # the CLI gets its arguments from us, not from `sweep`'s
     try:
@@ -164,14 +165,14 @@ def run_point(experiment: Experiment, point: Point, run_dir: Path, quick: bool) 
     metrics = {k: float(v) for k, v in test.trainer.callback_metrics.items() if k.startswith("test/")}
     record: dict[str, Any] = {
         "label": point.label,
-        "flags": {k: v for k, v in experiment.flags(point, quick).items()},
+        "flags": point_flags,
         "quick": quick,
         "steps": int(fit.trainer.global_step),
         "fit_seconds": round(seconds, 1),
         "num_parameters": sum(p.numel() for p in fit.model.parameters() if p.requires_grad),
         "metrics": metrics,
         "curves": _curves(fit_dir),
-        "command": "python train.py fit " + " ".join(_quote(a) for a in [*base, *command_line(experiment.flags(point, quick))]),
+        "command": "python train.py fit " + " ".join(_quote(a) for a in [*base, *command_line(point_flags)]),
     }
     if experiment.samples:
         record["samples"] = _samples(fit, checkpoint)
