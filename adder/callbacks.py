@@ -12,7 +12,7 @@ from weakref import proxy
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
@@ -58,6 +58,19 @@ def _rows(predictions: Any) -> Iterator[dict[str, str]]:
             yield item
         else:
             yield from _rows(item)
+
+
+class AdderProgressBar(TQDMProgressBar):
+    """Lightning's bar, also showing the module's ``progress_bar_values`` (plain floats).
+
+    A metric logged with ``prog_bar=True`` is read back from the device at the end of every
+    training step, even on steps that logged nothing new: on a GPU that makes the CPU wait for the
+    GPU each step. The module keeps its latest training loss as a float instead, read on logging
+    steps only, and this bar shows it.
+    """
+
+    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
+        return {**super().get_metrics(trainer, pl_module), **getattr(pl_module, "progress_bar_values", {})}
 
 
 class StopAtTarget(Callback):
@@ -188,7 +201,8 @@ def _same_dir(a: str, b: str) -> bool:
 
 
 def _weights_are_finite(module: torch.nn.Module) -> bool:
-    return all(bool(torch.isfinite(parameter).all()) for parameter in module.parameters())
+    # One read back from the device, not one per parameter.
+    return bool(torch.stack([torch.isfinite(parameter).all() for parameter in module.parameters()]).all())
 
 
 _interrupted_by = [signal.SIGTERM]

@@ -25,7 +25,7 @@ from torch.optim import Optimizer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.cli import ArgsType
 
-from adder.callbacks import AdderCheckpoint, Interruptible, PredictionWriter, StopAtTarget, interrupt_signal
+from adder.callbacks import AdderCheckpoint, AdderProgressBar, Interruptible, PredictionWriter, StopAtTarget, interrupt_signal
 from adder.checkpoints import CheckpointError, load_checkpoint
 from adder.data import AdditionDataModule
 from adder.module import AdderModule, NonFiniteLossError
@@ -141,10 +141,10 @@ class AdderCLI(LightningCLI):
         trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks.append(Interruptible())
         bar = trainer.progress_bar_callback
-        if isinstance(bar, TQDMProgressBar) and bar.refresh_rate == 1:
+        if type(bar) is TQDMProgressBar and bar.refresh_rate == 1:
             # Lightning's default bar redraws every step, ~3% of a step of the default model;
-            # every 10th step reads the same. (TQDMProgressBar has no setter for it.)
-            bar._refresh_rate = PROGRESS_BAR_REFRESH_RATE
+            # every 10th step reads the same. Ours also shows the training loss (AdderProgressBar).
+            trainer.callbacks[trainer.callbacks.index(bar)] = AdderProgressBar(PROGRESS_BAR_REFRESH_RATE)
         return trainer
 
     def instantiate_classes(self) -> None:

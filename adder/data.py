@@ -238,8 +238,14 @@ class AdditionDataModule(L.LightningDataModule):
         stream = BatchStream(
             self.sampler, self.batch_size, self._seed(), rank=rank, start=start, block_batches=self.block_batches
         )
+        # Pinned batches let Lightning's non-blocking copy to a GPU run without making the CPU wait.
+        pin_memory = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
         return DataLoader(
-            stream, batch_size=None, num_workers=self.num_workers, persistent_workers=self.num_workers > 0
+            stream,
+            batch_size=None,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            pin_memory=pin_memory,
         )
 
     def _eval_loader(self, dataset: TensorDataset) -> DataLoader:

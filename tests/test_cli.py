@@ -132,3 +132,21 @@ def test_non_finite_loss_stops_with_a_message(tmp_path: Path, capsys: pytest.Cap
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: loss became")
+
+
+def test_gpu_style_non_finite_check_reports_the_first_bad_step_later() -> None:
+    # On a GPU, ordinary steps only note a bad loss on the device (no wait for the GPU); the next
+    # logging step, or the end of training, reads it back and stops with the first bad step.
+    from adder.module import AdderModule, NonFiniteLossError
+
+    module = AdderModule()
+    module._check_finite(torch.tensor(1.0), now=False)
+    module._check_finite(torch.tensor(float("nan")), now=False)  # global_step is 0 outside a trainer
+    module._check_finite(torch.tensor(float("inf")), now=False)
+    with pytest.raises(NonFiniteLossError, match="non-finite at step 0"):
+        module._check_finite(torch.tensor(1.0), now=True)
+    module._check_finite(torch.tensor(1.0), now=False)
+    module.on_train_end()  # finite steps only: nothing noted, nothing raised
+    module._check_finite(torch.tensor(float("nan")), now=False)
+    with pytest.raises(NonFiniteLossError):
+        module.on_train_end()
