@@ -2,7 +2,9 @@
 
 It writes a JSON file with: the wall time of training steps ``warmup+1 .. last`` with and without
 the validation runs among them, the number of those steps, and the time (since the process
-started, from ``BENCH_PROCESS_START``) of the first validation with exact match 1.0.
+started, from ``BENCH_PROCESS_START``) of the first validation with exact match 1.0. On a GPU it
+waits for the device only where a clock is read at a boundary (first timed step, each validation's
+start, the last step), never on ordinary steps.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import Callback
+
+from benchmarks.common import synchronize
 
 
 class StepClock(Callback):
@@ -29,14 +33,18 @@ class StepClock(Callback):
 
     def on_train_batch_start(self, trainer: L.Trainer, *args: Any) -> None:
         if trainer.global_step == self.warmup and self.start is None:
+            synchronize(trainer.strategy.root_device)
             self.start = time.perf_counter()
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
         if self.start is not None:
+            if trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps:
+                synchronize(trainer.strategy.root_device)
             self.steps = trainer.global_step - self.warmup
             self.end = time.perf_counter()
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        synchronize(trainer.strategy.root_device)  # training work still queued is not validation's
         self._validation_start = time.perf_counter()
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -18,6 +18,14 @@ def summary(values: Sequence[float], digits: int = 1) -> str:
     return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
+def synchronize(device: "str | torch.device") -> None:
+    """Wait for queued GPU work, so that a host clock read after it counts that work (no-op on CPU)."""
+    import torch
+
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def machine() -> str:
     """One line describing where the figures were measured."""
     import lightning

@@ -5,7 +5,7 @@ digit lists and zero-padded to 11 positions, for both operands and the sum. Mode
 embedding of 32 per operand, a 2-layer RNN of 64, a linear layer to 10 classes. Adam 1e-3, batches
 of 200, accuracy on 2000 fresh problems every 100 steps; it stops at the first 100%.
 
-``python benchmarks/course_report.py`` prints one JSON line: steps and seconds to 100% (seconds
+``python benchmarks/course_report.py [SEED [DEVICE]]`` prints one JSON line: steps and seconds to 100% (seconds
 counted from ``BENCH_PROCESS_START`` when set, so that the interpreter's start-up counts).
 """
 
@@ -48,22 +48,22 @@ class CourseReportRNN(nn.Module):
         return self.head(self.rnn(features)[0])
 
 
-def main(seed: int = 0, max_steps: int = 20000, eval_every: int = 100) -> dict[str, float | int | None]:
+def main(seed: int = 0, device: str = "cpu", max_steps: int = 20000, eval_every: int = 100) -> dict[str, float | int | None]:
     process_start = float(os.environ.get("BENCH_PROCESS_START", time.time()))
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = CourseReportRNN()
+    model = CourseReportRNN().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     for step in range(1, max_steps + 1):
-        a, b, target = string_batch(200, rng)
+        a, b, target = (t.to(device) for t in string_batch(200, rng))
         loss = loss_fn(model(a, b).reshape(-1, 10), target.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         if step % eval_every == 0:
             with torch.no_grad():
-                a, b, target = string_batch(2000, rng)
+                a, b, target = (t.to(device) for t in string_batch(2000, rng))
                 accuracy = (model(a, b).argmax(-1) == target).all(-1).float().mean().item()
             if accuracy == 1.0:
                 return {"steps": step, "first_perfect_seconds": time.time() - process_start}
@@ -71,4 +71,5 @@ def main(seed: int = 0, max_steps: int = 20000, eval_every: int = 100) -> dict[s
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(seed=int(sys.argv[1]) if len(sys.argv) > 1 else 0)))
+    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    print(json.dumps(main(seed, sys.argv[2] if len(sys.argv) > 2 else "cpu")))
