@@ -256,7 +256,7 @@ NOTES = [
     "training operand), which it first gets all right after about three times as many steps, and its "
     "process also pays for starting Lightning and the CLI. Meeting 0.5x would need a recipe that "
     "generalises in a few hundred steps.",
-    "- On the GPU (H100, sections marked GPU, measured through the `run` device tool on 2026-11-23): the "
+    "- On the GPU (sections marked GPU, one H100 lent for 30 minutes on 2026-11-23): the "
     "first host-sync count was 3.44 per training step: `if not torch.isfinite(loss)` in `training_step`, "
     "Lightning reading every `prog_bar=True` metric back to the host at the end of every step (even steps "
     "that logged nothing), and one read per parameter when checking a checkpoint's weights. Now a GPU run notes "
@@ -267,8 +267,9 @@ NOTES = [
     "(0.610 before, 0.608 after): at 22k parameters a step is a few ms of kernel launches, both loops are "
     "bound by the CPU that issues them, and Lightning's per-step Python (about 2 ms on that host) is a "
     "larger share than on the 2-core CPU. Evaluation there misses the 20% band (+43%, with wide min-max): "
-    "it runs at 11-16 M digits/s, limited by one small recurrent kernel per chunk of 100 problems, so "
-    "throughput varies with launch timing rather than growing with length. Batch generation was 17x the "
+    "it runs at 11-16 M digits/s, and the spread within one length is as large as between lengths; each "
+    "launch carries little work (100 problems per block), so launch timing rather than length probably "
+    "decides it (not profiled). Batch generation was 17x the "
     "string generator on that machine's CPU and 5.7% of its 3.2 ms GPU step (the 20x and 5% targets are "
     "for the 2-core CPU, where both are met).",
     "",
