@@ -25,7 +25,14 @@ from torch.optim import Optimizer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.cli import ArgsType
 
-from adder.callbacks import AdderCheckpoint, AdderProgressBar, Interruptible, PredictionWriter, StopAtTarget, interrupt_signal
+from adder.callbacks import (
+    AdderCheckpoint,
+    AdderProgressBar,
+    Interruptible,
+    PredictionWriter,
+    StopAtTarget,
+    interrupt_signal,
+)
 from adder.checkpoints import CheckpointError, load_checkpoint
 from adder.data import AdditionDataModule
 from adder.module import AdderModule, NonFiniteLossError

@@ -20,6 +20,10 @@ class NonFiniteLossError(RuntimeError):
     """Training produced a NaN or infinite loss (usually a learning rate that is too high)."""
 
 
+def _non_finite(what: str) -> NonFiniteLossError:
+    return NonFiniteLossError(f"loss {what}; lower the learning rate (the last good checkpoint is kept)")
+
+
 def build_model(
     cell: str,
     encoding: str,
@@ -100,27 +104,22 @@ class AdderModule(L.LightningModule):
 
     def _check_finite(self, loss: Tensor, now: bool) -> None:
         """Stop on a NaN or infinite loss. Reading the loss makes the CPU wait for the GPU, so on
-        a GPU the first bad step is only noted on the device, and read on logging steps: training
-        then never waits for the GPU on ordinary steps (checkpoints refuse non-finite weights)."""
-        bad_step = torch.where(torch.isfinite(loss), -1, self.global_step) if not now else None
-        if bad_step is not None:
+        a GPU ordinary steps only note the first bad step on the device; it is read on logging
+        steps and at the end of fit (checkpoints refuse non-finite weights meanwhile)."""
+        if not now:
+            bad = torch.where(torch.isfinite(loss), -1, self.global_step)
             first = self._first_bad_step
-            self._first_bad_step = bad_step if first is None else torch.where(first >= 0, first, bad_step)
+            self._first_bad_step = bad if first is None else torch.where(first >= 0, first, bad)
             return
         self._raise_on_noted_bad_step()
         if not torch.isfinite(loss):
-            raise NonFiniteLossError(
-                f"loss became {loss.item()} at step {self.global_step}; lower the learning rate "
-                "(the last good checkpoint is kept)"
-            )
+            raise _non_finite(f"became {loss.item()} at step {self.global_step}")
 
     def _raise_on_noted_bad_step(self) -> None:
         if self._first_bad_step is not None:
             first, self._first_bad_step = int(self._first_bad_step), None
             if first >= 0:
-                raise NonFiniteLossError(
-                    f"loss became non-finite at step {first}; lower the learning rate (the last good checkpoint is kept)"
-                )
+                raise _non_finite(f"became non-finite at step {first}")
 
     def on_train_end(self) -> None:
         self._raise_on_noted_bad_step()  # a bad step after the last logging step

@@ -83,12 +83,10 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
 def batch_generation(repeats: int, device: str, batches: int = 200) -> list[str]:
     import numpy as np
 
-    from adder.data import AdditionDataModule
+    from adder.data import AdditionDataModule, BatchStream
     from adder.digits import ProblemSampler, make_generator
     from benchmarks.course_report import string_batch
     from benchmarks.plain_loop import main as plain_loop
-
-    from adder.data import BatchStream
 
     default = AdditionDataModule().sampler
     uniform = ProblemSampler(num_digits=10, min_digits=None, weights={"range": 1.0}, range_end=10**10)
