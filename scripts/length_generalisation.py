@@ -31,8 +31,11 @@ def train(cell: str, seed: int, config: str | None, root: Path, extra: list[str]
     if config:
         command[3:3] = ["--config", config]
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    if done.returncode != 0:  # train.py's own one-line error says what was wrong
+        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+        sys.exit(f"train.py fit failed for {cell} seed {seed}: {lines[-1]}")
     (run,) = sorted((root / "lightning_logs").glob("version_*"))
     return seconds, run / "checkpoints" / "last.ckpt"
 
@@ -42,6 +45,17 @@ def evaluate(checkpoint: Path, lengths: list[int], kinds: list[str], size: int) 
                "--lengths", *map(str, lengths), "--kinds", *kinds]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
     return json.loads(done.stdout)
+
+
+def cpu_name() -> str:
+    """The CPU model (from /proc/cpuinfo on Linux), else the architecture: timings vary by CPU."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
 
 
 def main() -> None:
@@ -71,7 +85,7 @@ def main() -> None:
             lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], flush=True)
     table = "\n".join(lines)
-    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    machine = f"{cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     text = f"{table}\n\nExact match in %, {args.size} problems per suite ({args.size} random, carry, mixed; 8 edge). {machine}.\n"
     print("\n" + text)
     if args.out:
