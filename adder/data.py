@@ -25,8 +25,8 @@ from adder.digits import (
 
 Batch = tuple[Tensor, Tensor, Tensor]
 
-#: The default training mixture: half uniform digits, half carry chains (see docs/results.md).
-DEFAULT_SAMPLING = {"digits": 0.5, "carry": 0.5}
+#: The default training mixture: uniform digits, carry chains and repeated pairs (docs/results.md).
+DEFAULT_SAMPLING = {"digits": 0.4, "carry": 0.4, "repeat": 0.2}
 
 
 class BatchStream(IterableDataset):
@@ -84,8 +84,9 @@ class AdditionDataModule(L.LightningDataModule):
         num_digits: operands have up to this many digits (exactly this many when min_digits is unset).
         min_digits: train on operand lengths uniform in [min_digits, num_digits].
         sampling: training mixture, sampler name -> weight: "digits" (uniform digits), "range"
-            (uniform numbers in [range_start, range_end), the course report's generator) and
-            "carry" (carry-chain-rich digits). Default: {"digits": 0.5, "carry": 0.5}.
+            (uniform numbers in [range_start, range_end), the course report's generator), "carry"
+            (carry-chain-rich digits) and "repeat" (one digit pair repeated, like 99..9 + 1).
+            Default: {"digits": 0.4, "carry": 0.4, "repeat": 0.2}.
         carry_probability: chance that a "carry" position sums to base - 1, extending a chain.
         range_start: lower bound (inclusive) of the "range" sampler.
         range_end: upper bound (exclusive) of the "range" sampler; default base**num_digits.

@@ -17,7 +17,7 @@ from torch import Tensor
 DIGIT_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 MIN_BASE, MAX_BASE = 2, 36
 #: Sampler names accepted in a training mixture.
-TRAIN_SAMPLERS = ("digits", "range", "carry")
+TRAIN_SAMPLERS = ("digits", "range", "carry", "repeat")
 #: Problem kinds an evaluation suite can hold.
 EVAL_KINDS = ("random", "carry", "mixed", "edge")
 #: Stream tags for make_generator, so that training, validation, evaluation and fixed-dataset
@@ -260,6 +260,28 @@ def sample_carry(
     return a * keep_a, b * keep_b
 
 
+def sample_repeat(
+    batch_size: int,
+    num_digits: int,
+    base: int,
+    generator: torch.Generator,
+    min_digits: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Operands that repeat one random digit pair above a random lowest pair, like 99..9 + 1
+    (a carry riding on (9, 0) pairs) or 55..5 + 55..5 (a new carry at every position).
+
+    Uniform digits and carry chains vary the input at every position, so a gated cell can learn
+    features that drift under the same input repeated, and lose the carry after a dozen or so
+    positions of 99..9 + 1 (docs/results.md); these rows show it that case within training lengths.
+    """
+    a, b = sample_digits(batch_size, num_digits, base, generator)
+    pair = torch.randint(0, base, (batch_size, 2, 1), generator=generator)
+    a[:, 1:], b[:, 1:] = pair[:, 0], pair[:, 1]
+    keep_a = _mask_lengths(torch.ones_like(a), min_digits, generator)
+    keep_b = _mask_lengths(torch.ones_like(b), min_digits, generator)
+    return a * keep_a, b * keep_b
+
+
 def sample_full_ripple(
     batch_size: int, num_digits: int, base: int, generator: torch.Generator
 ) -> tuple[Tensor, Tensor]:
@@ -319,7 +341,7 @@ class ProblemSampler:
         base: number base, 2..36.
         num_digits: operands have up to this many digits.
         min_digits: if set, each operand's length is uniform in [min_digits, num_digits].
-        weights: sampler name -> relative weight, from "digits", "range", "carry".
+        weights: sampler name -> relative weight, from "digits", "range", "carry", "repeat".
         carry_probability: per-position chain probability of the "carry" sampler.
         range_start, range_end: bounds of the "range" sampler, [start, end).
     """
@@ -379,6 +401,8 @@ class ProblemSampler:
             return sample_carry(
                 count, self.num_digits, self.base, generator, self.carry_probability, self.min_digits
             )
+        if name == "repeat":
+            return sample_repeat(count, self.num_digits, self.base, generator, self.min_digits)
         return sample_range(count, self.num_digits, self.base, generator, self.range_start, self.range_end)
 
 

@@ -19,6 +19,7 @@ from adder.digits import (
     sample_digits,
     sample_full_ripple,
     sample_range,
+    sample_repeat,
     stack_numbers,
 )
 
@@ -124,6 +125,20 @@ def test_carry_sampler_chain_probability() -> None:
     assert abs(share - (0.7 + 0.3 * 0.1)) < 0.01  # chained, or uniform and happening to sum to 9
 
 
+@pytest.mark.parametrize("base", [2, 10])
+def test_repeat_sampler_repeats_one_pair_above_the_lowest(base: int) -> None:
+    a, b = sample_repeat(2000, 12, base, make_generator(7))
+    assert bool((a[:, 1:] == a[:, 1:2]).all()) and bool((b[:, 1:] == b[:, 1:2]).all())
+    pairs = {(int(x), int(y)) for x, y in zip(a[:, 1], b[:, 1])}
+    assert len(pairs) == base * base  # every digit pair gets repeated
+    assert len({(int(x), int(y)) for x, y in zip(a[:, 0], b[:, 0])}) == base * base
+    # With min_digits, each operand is cut to its own length, from 1 to num_digits.
+    a, b = sample_repeat(2000, 12, base, make_generator(8), min_digits=1)
+    for x in (a, b):
+        lengths = (x != 0).long().cumsum(-1).argmax(-1) + 1  # up to the highest non-zero digit
+        assert lengths.min() == 1 and lengths.max() == 12
+
+
 @pytest.mark.parametrize("base", [2, 3, 10, 36])
 def test_full_ripple_carries_through_every_position(base: int) -> None:
     n = 12
@@ -142,7 +157,7 @@ def test_edge_cases_are_exact() -> None:
 
 
 def test_problem_sampler_mixture_and_targets() -> None:
-    sampler = ProblemSampler(base=10, num_digits=6, weights={"digits": 1, "carry": 1, "range": 1})
+    sampler = ProblemSampler(base=10, num_digits=6, weights={"digits": 1, "carry": 1, "range": 1, "repeat": 1})
     a, b, target = sampler.sample(300, make_generator(6))
     assert a.shape == b.shape == target.shape == (300, 7)
     assert bool((a[:, -1] == 0).all() and (b[:, -1] == 0).all())  # the carry slot
