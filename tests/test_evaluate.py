@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,25 @@ def test_100000_digits_evaluate_in_bounded_memory(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["results"][0]["problems"] == 20 and report["results"][0]["num_digits"] == 100000
     assert report["peak_memory_mb"] < 2048, report["peak_memory_mb"]
+
+
+def test_wrong_digits_script_lists_the_sums_evaluate_counts_wrong(
+    trained_checkpoint: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The 3-digit model is far from perfect on 40-digit sums, so there is something to list.
+    main(["evaluate", "--ckpt", str(trained_checkpoint), "--lengths", "40", "--kinds", "mixed", "--size", "300", "--json"])
+    exact_match = json.loads(capsys.readouterr().out)["results"][0]["exact_match"]
+    script = Path(__file__).resolve().parent.parent / "scripts" / "wrong_digits.py"
+    argv = [str(script), str(trained_checkpoint), "--kind", "mixed", "--num-digits", "40", "--size", "300"]
+    monkeypatch.setattr("sys.argv", argv)
+    runpy.run_path(str(script), run_name="__main__")
+    out = capsys.readouterr().out
+    wrong = round((1 - exact_match) * 300)
+    assert 0 < wrong < 300
+    assert out.splitlines()[-1] == f"{wrong} of 300 sums wrong (mixed, 40 digits)"
+    assert out.count("wrong digit(s)") == wrong
+    # Every listed position really is wrong: the predicted and true digits differ.
+    for line in out.splitlines():
+        if line.strip().startswith("position"):
+            fields = line.split(",")
+            assert fields[0].split()[-1] != fields[1].split()[-1]
