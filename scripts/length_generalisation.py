@@ -86,7 +86,9 @@ def main() -> None:
             print(lines[-1], flush=True)
     table = "\n".join(lines)
     machine = f"{cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
-    text = f"{table}\n\nExact match in %, {args.size} problems per suite ({args.size} random, carry, mixed; 8 edge). {machine}.\n"
+    sized = ", ".join(k for k in args.kinds if k != "edge")
+    suites = "; ".join(part for part in (sized, "8 edge" if "edge" in args.kinds else "") if part)
+    text = f"{table}\n\nExact match in %, {args.size} problems per suite ({suites}). {machine}.\n"
     print("\n" + text)
     if args.out:
         args.out.write_text(text)
