@@ -255,9 +255,7 @@ def sample_carry(
     a, b = sample_digits(batch_size, num_digits, base, generator)
     chain = torch.rand(batch_size, num_digits, generator=generator) < probability
     b = torch.where(chain, base - 1 - a, b)
-    keep_a = _mask_lengths(torch.ones_like(a), min_digits, generator)
-    keep_b = _mask_lengths(torch.ones_like(b), min_digits, generator)
-    return a * keep_a, b * keep_b
+    return _mask_lengths(a, min_digits, generator), _mask_lengths(b, min_digits, generator)
 
 
 def sample_repeat(
@@ -277,9 +275,7 @@ def sample_repeat(
     a, b = sample_digits(batch_size, num_digits, base, generator)
     pair = torch.randint(0, base, (batch_size, 2, 1), generator=generator)
     a[:, 1:], b[:, 1:] = pair[:, 0], pair[:, 1]
-    keep_a = _mask_lengths(torch.ones_like(a), min_digits, generator)
-    keep_b = _mask_lengths(torch.ones_like(b), min_digits, generator)
-    return a * keep_a, b * keep_b
+    return _mask_lengths(a, min_digits, generator), _mask_lengths(b, min_digits, generator)
 
 
 def sample_full_ripple(
