@@ -13,20 +13,9 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
 from adder.checkpoints import load_adder
 from adder.digits import EVAL_KINDS, eval_blocks, make_problems
-
-
-def carries_in(a: torch.Tensor, b: torch.Tensor, base: int) -> torch.Tensor:
-    """The carry coming into each position of each problem, shape (batch, length)."""
-    carry = torch.zeros_like(a[:, 0])
-    out = torch.empty_like(a)
-    for position in range(a.shape[1]):
-        out[:, position] = carry
-        carry = (a[:, position] + b[:, position] + carry) // base
-    return out
+from adder.evaluate import DEFAULT_CHUNK_SIZE
 
 
 def main() -> None:
@@ -44,9 +33,9 @@ def main() -> None:
     wrong_sums, offset = 0, 0
     for a, b in eval_blocks(args.kind, args.size, args.num_digits, base, args.seed):
         a, b, target = make_problems(a, b, base)
-        predicted = model.predict(a, b, 1024)
+        predicted = model.predict(a, b, DEFAULT_CHUNK_SIZE)
         wrong = predicted != target
-        carry = carries_in(a, b, base)
+        carry = (target - a - b) % base  # sum digit = (a + b + carry in) mod base
         for row in wrong.any(-1).nonzero().flatten().tolist():
             wrong_sums += 1
             positions = wrong[row].nonzero().flatten().tolist()
