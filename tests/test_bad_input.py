@@ -22,6 +22,7 @@ CATALOGUE = [
     ("train", ["--model.hidden_size", "0"], "hidden_size"),
     ("train", ["--model.num_layers", "-2"], "num_layers"),
     ("train", ["--model.input_size", "-1"], "input_size"),
+    ("train", ["--model.replay_hardest", "1.5"], "replay_hardest"),
     ("train", ["--data.num_digits", "0"], "num_digits"),
     ("train", ["--data.batch_size", "0"], "batch_size"),
     ("train", ["--data.val_size", "-5"], "val_size"),

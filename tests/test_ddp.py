@@ -14,7 +14,8 @@ from tests.test_resume import assert_same_state, last_checkpoint, train
 pytestmark = pytest.mark.slow  # each run starts two processes (~10 s)
 
 DDP = ["--trainer.strategy", "ddp", "--trainer.devices", "2", "--trainer.accelerator", "cpu",
-       "--trainer.deterministic", "true", "--trainer.val_check_interval", "10", *QUIET]  # fmt: skip
+       "--trainer.deterministic", "true", "--trainer.val_check_interval", "10", *QUIET,
+       "--model.replay_hardest", "0.2"]  # each rank's replay is saved and restored  # fmt: skip
 
 
 @pytest.fixture(scope="module")

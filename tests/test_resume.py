@@ -26,6 +26,7 @@ RESUMABLE = [
     "--trainer.val_check_interval", "20",
     "--trainer.deterministic", "true",
     "--checkpoint.save_last_every_n_steps", "10",
+    "--model.replay_hardest", "0.2",  # the replayed problems are training state too
 ]  # fmt: skip
 
 

@@ -1,0 +1,67 @@
+"""Hard-example replay: the hardest problems of a step come back in the next one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from adder.digits import ProblemSampler, make_generator, make_problems
+from adder.module import AdderModule
+from tests.conftest import run_cli, run_dirs, tiny_fit_args
+
+# training_step called directly, without a Trainer, still logs on its logging steps.
+pytestmark = pytest.mark.filterwarnings("ignore:.*reference is not registered on the model yet.*")
+
+
+def batch(seed: int, size: int = 50) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return ProblemSampler(num_digits=6, min_digits=1).sample(size, make_generator(seed))
+
+
+def per_problem_loss(module: AdderModule, a: torch.Tensor, b: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    logits = module(a, b)
+    return torch.nn.functional.cross_entropy(logits.transpose(1, 2), target, reduction="none").sum(-1)
+
+
+def test_the_hardest_problems_are_trained_on_again_next_step() -> None:
+    torch.manual_seed(0)
+    module = AdderModule(hidden_size=16, input_size=8, replay_hardest=0.1)
+    first = batch(0)
+    with torch.no_grad():
+        module.training_step(first, 0)
+        losses = per_problem_loss(module, *first)
+    hardest = set(losses.topk(5).indices.tolist())  # 10% of 50
+    replay = module._replay
+    assert replay is not None and replay.shape == (3, 5, 7)
+    kept = {i for i in range(50) if any(torch.equal(first[0][i], row) and torch.equal(first[1][i], other)
+                                         for row, other in zip(replay[0], replay[1]))}  # fmt: skip
+    assert kept == hardest
+    assert torch.equal(replay[2], torch.stack([first[2][i] for i in sorted(kept, key=lambda i: -losses[i])]))
+
+    second = batch(1)
+    a, b, target = module._add_replay(second)
+    assert a.shape == (55, 7)  # 50 fresh problems and the 5 replayed ones
+    assert torch.equal(a[:50], second[0]) and torch.equal(a[50:], replay[0]) and torch.equal(target[50:], replay[2])
+
+
+def test_replay_off_trains_on_the_fresh_batch_only() -> None:
+    module = AdderModule(hidden_size=16, input_size=8, replay_hardest=0.0)
+    with torch.no_grad():
+        module.training_step(batch(0), 0)
+    assert module._replay is None
+    second = batch(1)
+    assert all(torch.equal(x, y) for x, y in zip(module._add_replay(second), second))
+
+
+def test_the_replay_is_saved_with_the_checkpoint_and_restored(tmp_path: Path) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(6), "--model.replay_hardest", "0.1")
+    (run,) = run_dirs(tmp_path)
+    checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    replay = checkpoint["replay"]
+    assert replay.shape == (1, 3, round(0.1 * 32), 4)  # one rank; a, b, target; 3-digit problems + carry
+    a, b, target = replay[0]
+    assert torch.equal(make_problems(a[:, :-1], b[:, :-1], 10)[2], target)  # real problems with their sums
+    module = AdderModule(hidden_size=16, input_size=8)
+    module.on_load_checkpoint(checkpoint)
+    assert torch.equal(module._replay, replay[0])
