@@ -106,7 +106,7 @@ class AdderModule(L.LightningModule):
         losses = nn.functional.cross_entropy(logits.reshape(-1, self.base), target.reshape(-1), reduction="none")
         losses = losses.view_as(target)  # (problems, positions)
         loss = losses.mean()
-        self._keep_hardest(a, b, target, losses, round(self.replay_hardest * fresh))
+        self._keep_hardest((a, b, target), losses, round(self.replay_hardest * fresh))
         log_step = self._should_log_step()
         self._check_finite(loss, now=log_step or loss.device.type == "cpu")
         if log_step:  # metrics of the fresh problems, comparable with runs without replay
@@ -124,13 +124,13 @@ class AdderModule(L.LightningModule):
             return batch
         return tuple(torch.cat([fresh, again.to(fresh.device)]) for fresh, again in zip(batch, replay))  # type: ignore[return-value]
 
-    def _keep_hardest(self, a: Tensor, b: Tensor, target: Tensor, losses: Tensor, count: int) -> None:
+    def _keep_hardest(self, batch: Batch, losses: Tensor, count: int) -> None:
         # Chosen on the device (no host sync); a problem stays in the replay while it stays hard.
         if count <= 0:
             self._replay = None
             return
-        hardest = losses.detach().sum(-1).topk(min(count, losses.shape[0])).indices
-        self._replay = torch.stack([a[hardest], b[hardest], target[hardest]])
+        hardest = losses.detach().sum(-1).topk(count).indices  # count < fresh rows, as replay_hardest < 1
+        self._replay = torch.stack([part[hardest] for part in batch])
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The replay is part of the training state: without it a resumed run would not be the
