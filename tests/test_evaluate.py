@@ -90,14 +90,14 @@ def test_wrong_digits_script_lists_the_sums_evaluate_counts_wrong(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 200 steps on 3-digit sums leave ~1/3 of 40-digit carry-rich sums wrong: something to list.
-    # (The fully trained `trained_checkpoint` gets every one right.)
+    # (The `trained_checkpoint` fixture gets every one right, so it cannot serve here.)
     run_cli("fit", tmp_path, "--data.num_digits", "3", "--data.val_size", "100", "--trainer.max_steps", "200",
             "--trainer.val_check_interval", "100", "--optimizer.lr", "0.01", "--early_stopping.target", "null")  # fmt: skip
-    trained_checkpoint = run_dirs(tmp_path)[-1] / "checkpoints" / "last.ckpt"
-    main(["evaluate", "--ckpt", str(trained_checkpoint), "--lengths", "40", "--kinds", "mixed", "--size", "300", "--json"])
+    half_trained = run_dirs(tmp_path)[-1] / "checkpoints" / "last.ckpt"
+    main(["evaluate", "--ckpt", str(half_trained), "--lengths", "40", "--kinds", "mixed", "--size", "300", "--json"])
     exact_match = json.loads(capsys.readouterr().out)["results"][0]["exact_match"]
     script = Path(__file__).resolve().parent.parent / "scripts" / "wrong_digits.py"
-    argv = [str(script), str(trained_checkpoint), "--kind", "mixed", "--num-digits", "40", "--size", "300"]
+    argv = [str(script), str(half_trained), "--kind", "mixed", "--num-digits", "40", "--size", "300"]
     monkeypatch.setattr("sys.argv", argv)
     runpy.run_path(str(script), run_name="__main__")
     out = capsys.readouterr().out
