@@ -1,4 +1,4 @@
-"""Train, validate, test or predict with the adder: ``python train.py fit`` (see README.md)."""
+"""``python train.py fit ...``: the same as ``adder fit ...`` (see README.md)."""
 
 from adder.cli import main
 

@@ -11,9 +11,8 @@ from typing import Any
 from weakref import proxy
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint, TQDMProgressBar
-from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 
@@ -106,58 +105,75 @@ class StopAtTarget(Callback):
 
 
 class AdderCheckpoint(ModelCheckpoint):
-    """ModelCheckpoint made safe for preemption and resume.
+    """ModelCheckpoint for the best checkpoint, plus a ``last.ckpt`` made for preemption and resume.
 
-    - ``last.ckpt`` is also written every ``save_last_every_n_steps`` optimizer steps (so a killed
-      run loses at most that many steps), when fit ends between two validations (max_steps), and
-      when fit is stopped by SIGTERM or Ctrl-C (so resuming from it loses no step).
-    - Every file is written to a temporary name and renamed into place, so an interrupted write
-      never destroys the previous good checkpoint.
-    - Weights that are not finite are never saved: the last good checkpoint stays.
+    ``last.ckpt`` is written by this callback, through the trainer's ``CheckpointIO`` (atomic, and
+    never with non-finite weights, see :mod:`adder.checkpoint_io`): at every validation, every
+    ``save_last_every_n_steps`` optimizer steps (so a killed run loses at most that many), when fit
+    ends between two validations (max_steps), and when fit is stopped by SIGTERM or Ctrl-C (so
+    resuming from it loses no step). Lightning's own ``save_last`` refreshes it only at a
+    validation that also saved a best checkpoint, which a plateaued metric never does.
 
     Args:
-        save_last_every_n_steps: refresh ``last.ckpt`` every this many steps; 0 only at
-            validation, at the end and on interruption.
-        **kwargs: as for :class:`~lightning.pytorch.callbacks.ModelCheckpoint`.
+        save_last: keep ``last.ckpt`` up to date as above.
+        save_last_every_n_steps: also refresh it every this many steps; 0: only at validation,
+            at the end and on interruption.
+        **kwargs: as for :class:`~lightning.pytorch.callbacks.ModelCheckpoint` (the best checkpoints).
     """
 
-    def __init__(self, *args: Any, save_last_every_n_steps: int = 0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, save_last: bool = True, save_last_every_n_steps: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, save_last=False, **kwargs)
         if save_last_every_n_steps < 0:
             raise ValueError(f"checkpoint.save_last_every_n_steps must be >= 0, got {save_last_every_n_steps}")
+        self.keep_last = save_last
         self.save_last_every_n_steps = save_last_every_n_steps
+        self.last_saved_step: int | None = None
+
+    def write_last(self, trainer: L.Trainer) -> None:
+        """Write the whole training state to ``last.ckpt`` (all ranks call this together)."""
+        if not self.last_model_path:  # a new run: never overwrite another run's last.ckpt
+            path, version = self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST), self.STARTING_VERSION
+            while self.file_exists(path, trainer):
+                path, version = self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST, ver=version), version + 1
+            self.last_model_path = path  # set before saving: it is part of the saved state
+        trainer.save_checkpoint(self.last_model_path, self.save_weights_only)
+        self.last_saved_step = trainer.global_step
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
+                logger.after_save_checkpoint(proxy(self))
+
+    def _fitting(self, trainer: L.Trainer) -> bool:
+        return self.keep_last and trainer.state.fn == "fit" and not trainer.sanity_checking and not trainer.fast_dev_run
 
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
         n = self.save_last_every_n_steps
-        if self.save_last and n and trainer.global_step % n == 0 and not self._should_skip_saving_checkpoint(trainer):
-            # Keep the step unmarked as saved, so that a validation at this same step still
-            # considers it for the best checkpoint.
-            previous = self._last_global_step_saved
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
-            self._last_global_step_saved = previous
+        if n and trainer.global_step % n == 0 and self._fitting(trainer):
+            self.write_last(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)  # the best checkpoint
+        if self._fitting(trainer):
+            self.write_last(trainer)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.save_last and not trainer.fast_dev_run and self._last_global_step_saved != trainer.global_step:
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
-        else:
-            super().on_train_end(trainer, pl_module)
+        super().on_train_end(trainer, pl_module)
+        if self._fitting(trainer) and self.last_saved_step != trainer.global_step:
+            self.write_last(trainer)
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
         # SIGTERM (and Ctrl-C, see Interruptible) stop the loop between two steps, so the state
         # is consistent: save it. Other exceptions may leave it half-updated: keep the last file.
-        if not isinstance(exception, SIGTERMException) or not self.save_last or trainer.sanity_checking:
+        if not isinstance(exception, SIGTERMException) or not self._fitting(trainer):
             return
-        if trainer.state.fn != "fit" or trainer.fast_dev_run:
-            return
-        if self._last_global_step_saved != trainer.global_step:
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
-        config = os.path.join(os.path.dirname(self.dirpath or "."), "config.yaml")
+        if self.last_saved_step != trainer.global_step:
+            self.write_last(trainer)
+        config = os.path.join(trainer.log_dir or os.path.dirname(str(self.dirpath)), "config.yaml")
         rank_zero_info(
             f"stopped at step {trainer.global_step}; checkpoint saved: {self.last_model_path}\n"
-            f"resume with: python train.py fit --config {config} --ckpt_path {self.last_model_path}"
+            f"resume with: adder fit --config {config} --ckpt_path {self.last_model_path}"
         )
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -169,28 +185,12 @@ class AdderCheckpoint(ModelCheckpoint):
             state_dict = dict(state_dict, dirpath=self.dirpath)
             for key in ("best_model_path", "kth_best_model_path", "last_model_path"):
                 state_dict[key] = self._moved(state_dict.get(key))
-            state_dict["best_k_models"] = {self._moved(k): v for k, v in (state_dict.get("best_k_models") or {}).items()}
+            best = state_dict.get("best_k_models") or {}
+            state_dict["best_k_models"] = {self._moved(k): v for k, v in best.items()}
         super().load_state_dict(state_dict)
 
     def _moved(self, path: str | None) -> str | None:
         return os.path.join(str(self.dirpath), os.path.basename(path)) if path else path
-
-    def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
-        if not _weights_are_finite(trainer.lightning_module):
-            rank_zero_warn(f"not saving {filepath}: the weights are not finite; the previous checkpoint is kept")
-            return
-        temporary = f"{filepath}.tmp"
-        trainer.save_checkpoint(temporary, self.save_weights_only)  # rank 0 writes; ends with a barrier
-        if trainer.is_global_zero:
-            with open(temporary, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(temporary, filepath)  # atomic on POSIX and Windows
-        trainer.strategy.barrier("AdderCheckpoint._save_checkpoint")
-        self._last_global_step_saved = trainer.global_step
-        self._last_checkpoint_saved = filepath
-        if trainer.is_global_zero:
-            for logger in trainer.loggers:
-                logger.after_save_checkpoint(proxy(self))
 
 
 def _same_dir(a: str, b: str) -> bool:
@@ -198,11 +198,6 @@ def _same_dir(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
-
-
-def _weights_are_finite(module: torch.nn.Module) -> bool:
-    # One read back from the device, not one per parameter.
-    return bool(torch.stack([torch.isfinite(parameter).all() for parameter in module.parameters()]).all())
 
 
 _interrupted_by = [signal.SIGTERM]
@@ -217,8 +212,8 @@ class Interruptible(Callback):
     """Makes Ctrl-C stop fit the way SIGTERM does: after the current step, with a checkpoint.
 
     Lightning already turns SIGTERM into a stop between two steps; a KeyboardInterrupt instead
-    lands anywhere, possibly halfway through an optimizer step. The first Ctrl-C is therefore
-    treated as SIGTERM; a second one interrupts at once.
+    lands anywhere, possibly halfway through an optimizer step. The first Ctrl-C therefore raises
+    SIGTERM in this process, for Lightning's own handler; a second one interrupts at once.
     """
 
     def __init__(self) -> None:
@@ -232,7 +227,7 @@ class Interruptible(Callback):
             _interrupted_by[0] = signal.SIGINT
             rank_zero_info("\nCtrl-C: stopping after this step and saving a checkpoint (press again to abort)")
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            trainer._signal_connector.received_sigterm = True  # the flag Lightning's SIGTERM handler sets
+            signal.raise_signal(signal.SIGTERM)
 
         _interrupted_by[0] = signal.SIGTERM
         self._previous = signal.signal(signal.SIGINT, handler)

@@ -1,15 +1,28 @@
-"""Loading checkpoints safely: tensors and plain data only, never pickled code."""
+"""Checkpoints without Lightning: safe loading, the adder inside one, and where runs keep them.
+
+Needs torch and :mod:`adder.models` only, like nanoGPT's ``GPT(GPTConfig(**checkpoint["model_args"]))``:
+``adder add`` and ``adder evaluate`` start without importing Lightning.
+"""
 
 from __future__ import annotations
 
+import inspect
 import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from adder.errors import InputError
+from adder.models import build_model
 
-class CheckpointError(ValueError):
+#: AdderModule hyperparameters that define the backbone: exactly build_model's arguments.
+MODEL_KEYS = tuple(inspect.signature(build_model).parameters)
+#: Where a run keeps its latest checkpoint, relative to the run directory.
+LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
+
+
+class CheckpointError(InputError):
     """A checkpoint is missing, unreadable, or not an adder checkpoint."""
 
 
@@ -34,22 +47,16 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return checkpoint
 
 
-#: AdderModule hyperparameters that define the backbone's shape.
-_MODEL_KEYS = ("cell", "encoding", "input_size", "hidden_size", "num_layers", "base", "num_digits")
-
-
 def load_adder(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
     """The trained backbone from an AdderModule checkpoint, in eval mode on the CPU, plus its
     hyperparameters. Needs neither Lightning nor the training data."""
-    from adder.module import build_model  # late import: the module imports Lightning
-
     checkpoint = load_checkpoint(path)
     hparams = checkpoint.get("hyper_parameters") or {}
-    missing = [key for key in _MODEL_KEYS if key not in hparams]
+    missing = [key for key in MODEL_KEYS if key not in hparams]
     if missing:
         raise CheckpointError(f"{path} is not an adder checkpoint (missing hyperparameters: {', '.join(missing)})")
     try:
-        model = build_model(**{key: hparams[key] for key in _MODEL_KEYS})
+        model = build_model(**{key: hparams[key] for key in MODEL_KEYS})
         prefix = "model."
         state = {k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
         model.load_state_dict(state)
@@ -57,3 +64,22 @@ def load_adder(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{path}: the weights do not fit the model they claim to be ({first})") from error
     return model.eval(), dict(hparams)
+
+
+def run_dir_of(ckpt_path: str | Path) -> Path | None:
+    """The run directory (``.../<name>/version_N``) whose ``checkpoints/`` holds ``ckpt_path``."""
+    path = Path(ckpt_path).resolve()
+    run_dir = path.parent.parent
+    if path.parent.name == LAST_CHECKPOINT.parent.name and (run_dir / "config.yaml").is_file():
+        return run_dir
+    return None
+
+
+def newest_last_checkpoint(root: str | Path = "lightning_logs") -> Path:
+    """The most recently written ``<root>/*/checkpoints/last.ckpt``: the run a user just trained."""
+    found = [path for path in Path(root).glob(f"*/{LAST_CHECKPOINT}") if path.is_file()]
+    if not found:
+        raise CheckpointError(
+            f"no --ckpt given and no {root}/*/{LAST_CHECKPOINT} here; train with `adder fit` or pass --ckpt"
+        )
+    return max(found, key=lambda path: path.stat().st_mtime)

@@ -1,31 +1,33 @@
-"""The training command line: ``python train.py fit|validate|test|predict ...``.
+"""The training command line: ``adder fit|validate|test|predict ...`` (also ``python train.py``).
 
 A thin LightningCLI subclass: it wires AdderModule to AdditionDataModule, links the data's base
-and length into the model, sets trainer defaults that train the default model to 100% exact match
-in about a minute on a laptop CPU, and turns bad input into one-line errors.
+and length into the model, sets the trainer defaults of the default recipe, and turns bad input
+into one-line errors before any run directory is made.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import warnings
+from pathlib import Path
+from typing import Any
 
 # jsonargparse 4.49+ warns about APIs that Lightning itself still calls; not actionable here.
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
-from pathlib import Path
-from typing import Any, NoReturn
 
-import torch
-from lightning import LightningModule, Trainer
-from lightning.pytorch.callbacks import TQDMProgressBar
-from lightning.pytorch.utilities.exceptions import SIGTERMException
-from torch.optim import Optimizer
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
-from lightning.pytorch.cli import ArgsType
+import lightning  # noqa: E402
+from jsonargparse import ActionConfigFile  # noqa: E402
+from lightning import LightningModule, Trainer  # noqa: E402
+from lightning.fabric.plugins.environments import SLURMEnvironment  # noqa: E402
+from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar  # noqa: E402
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI  # noqa: E402
+from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E402
+from torch.optim import Optimizer  # noqa: E402
 
-from adder.callbacks import (
+from adder.callbacks import (  # noqa: E402
     AdderCheckpoint,
     AdderProgressBar,
     Interruptible,
@@ -33,10 +35,13 @@ from adder.callbacks import (
     StopAtTarget,
     interrupt_signal,
 )
-from adder.checkpoints import CheckpointError, load_checkpoint
-from adder.data import AdditionDataModule
-from adder.module import AdderModule, NonFiniteLossError
+from adder.checkpoints import load_checkpoint, run_dir_of  # noqa: E402
+from adder.config_files import resolve_config_flags  # noqa: E402
+from adder.data import AdditionDataModule  # noqa: E402
+from adder.errors import InputError, OneLineErrors, fail  # noqa: E402
+from adder.module import DEFAULT_OPTIMIZER, AdderModule, NonFiniteLossError  # noqa: E402
 
+LOGGER_DEFAULTS = {"save_dir": ".", "name": "lightning_logs"}
 TRAINER_DEFAULTS: dict[str, Any] = {
     "max_steps": 5000,
     "val_check_interval": 250,  # batches; the training stream has no epochs
@@ -45,72 +50,65 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "logger": {
         "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
         # save_dir "." follows --trainer.default_root_dir (see AdderCLI.before_instantiate_classes)
-        "init_args": {"save_dir": ".", "name": "lightning_logs", "default_hp_metric": False},
+        "init_args": {**LOGGER_DEFAULTS, "default_hp_metric": False},
     },
+    "plugins": [{"class_path": "adder.checkpoint_io.AtomicCheckpointIO"}],
 }
-
-
+#: The default bar redraws every 10th step instead of every step (see AdderProgressBar).
 PROGRESS_BAR_REFRESH_RATE = 10
 #: --ckpt_path values Lightning resolves itself; anything else is a file.
 CKPT_ALIASES = ("last", "best", "hpc", "registry")
+#: The checkpoint Lightning saves on SLURM's requeue signal, in default_root_dir.
+HPC_CHECKPOINT = re.compile(r"hpc_ckpt_(\d+)\.ckpt")
 
 
-class ConfigError(ValueError):
-    """A configuration value was rejected by one of the classes it configures."""
-
-
-class OneLineErrorParser(LightningArgumentParser):
-    """Reports a bad command line or config as one ``error: ...`` line and exit status 2."""
-
-    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
-        if not self.exit_on_error:
-            super().error(message, ex)
-        fail(" ".join(message.split()))
-
-
-def fail(message: str, status: int = 2) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(status)
+class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
+    pass
 
 
 class AdderCLI(LightningCLI):
+    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
+        kwargs.setdefault("dump_header", [f"lightning.pytorch=={lightning.__version__}"])
+        parser = OneLineErrorParser(**kwargs)
+        parser.add_argument(
+            "-c", "--config", action=ActionConfigFile, help="a config file (YAML), or a shipped config's name"
+        )
+        return parser
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.base", "model.base")
         parser.link_arguments("data.num_digits", "model.num_digits")
 
-        parser.add_optimizer_args((torch.optim.Optimizer,))
-        parser.set_defaults({"optimizer": {"class_path": "torch.optim.Adam", "init_args": {"lr": 0.001}}})
+        parser.add_optimizer_args((Optimizer,))
+        parser.set_defaults({"optimizer": DEFAULT_OPTIMIZER})
 
         parser.add_lightning_class_args(AdderCheckpoint, "checkpoint")
         parser.set_defaults(
             {
                 "checkpoint.monitor": "val/exact_match",
                 "checkpoint.mode": "max",
-                "checkpoint.save_last": True,
                 "checkpoint.filename": "best-step{step}",
                 "checkpoint.auto_insert_metric_name": False,
             }
         )
-        # Stop once every validation sum is right, after at least min_steps (see docs/results.md:
-        # runs stopped at their first perfect validation still missed ~0.1-0.4% of 1000-digit
-        # sums). --early_stopping.target null trains to max_steps.
+        # Stop once every validation sum is right, after at least min_steps (docs/results.md says
+        # why a first perfect validation is not enough). --early_stopping.target null trains to max_steps.
         parser.add_lightning_class_args(StopAtTarget, "early_stopping")
         parser.set_defaults({"early_stopping.min_steps": 3000})
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
 
     @staticmethod
-    def configure_optimizers(
-        lightning_module: LightningModule, optimizer: Optimizer, lr_scheduler: Any = None
-    ) -> Any:
+    def configure_optimizers(lightning_module: LightningModule, optimizer: Optimizer, lr_scheduler: Any = None) -> Any:
         # The training stream has no epochs, so a scheduler from --lr_scheduler steps every
         # optimizer step (LightningCLI's default would step it at epoch ends, i.e. never).
         if lr_scheduler is None:
             return optimizer
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
 
-    def _parse_ckpt_path(self) -> None:
-        # LightningCLI reads the model's hyperparameters from --ckpt_path before any hook runs;
-        # check the file first so that a missing or corrupt one is one clear line, not a traceback.
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        super().parse_arguments(parser, args)
+        # LightningCLI reads the model's hyperparameters from --ckpt_path right after this hook;
+        # check the file first, so that a missing or corrupt one is one clear line, not a traceback.
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if ckpt_path and ckpt_path not in CKPT_ALIASES:
@@ -120,11 +118,10 @@ class AdderCLI(LightningCLI):
             # linked from --data: a mismatch would only surface as a state_dict size error.
             for key in ("base", "num_digits") if hparams.get("cell") == "mlp" else ("base",):
                 if key in hparams and data.get(key) != hparams[key]:
-                    raise ConfigError(
+                    raise InputError(
                         f"{ckpt_path} was trained with {key}={hparams[key]}, but data.{key} is "
                         f"{data.get(key)}; pass --data.{key} {hparams[key]}"
                     )
-        super()._parse_ckpt_path()
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
@@ -135,22 +132,19 @@ class AdderCLI(LightningCLI):
         if not getattr(logger, "class_path", "").endswith("TensorBoardLogger"):
             return
         root = config.trainer.default_root_dir
-        if root and str(logger.init_args.save_dir) == ".":
+        if root and str(logger.init_args.save_dir) == LOGGER_DEFAULTS["save_dir"]:
             logger.init_args.save_dir = root
-        run_dir = _run_dir_of(config.get("ckpt_path")) if self.subcommand == "fit" else None
-        if run_dir is not None and logger.init_args.get("version") is None:
-            # Resuming a run: keep logging into its directory (and its checkpoints/), no new version.
-            logger.init_args.save_dir = str(run_dir.parent.parent)
-            logger.init_args.name = run_dir.parent.name
-            logger.init_args.version = run_dir.name
+        if self.subcommand == "fit":
+            _log_into_resumed_run(logger.init_args, config.get("ckpt_path"), root)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks.append(Interruptible())
         bar = trainer.progress_bar_callback
-        if type(bar) is TQDMProgressBar and bar.refresh_rate == 1:
-            # Lightning's default bar redraws every step, ~3% of a step of the default model;
-            # every 10th step reads the same. Ours also shows the training loss (AdderProgressBar).
+        given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
+        if type(bar) is TQDMProgressBar and not any(isinstance(c, ProgressBar) for c in given):
+            # Lightning's default bar (the user gave none): ours redraws every 10th step, which reads
+            # the same at a fraction of the cost, and shows the training loss (AdderProgressBar).
             trainer.callbacks[trainer.callbacks.index(bar)] = AdderProgressBar(PROGRESS_BAR_REFRESH_RATE)
         return trainer
 
@@ -158,7 +152,7 @@ class AdderCLI(LightningCLI):
         try:
             super().instantiate_classes()
         except (ValueError, TypeError) as error:
-            raise ConfigError(_first_line(error)) from error
+            raise InputError(_first_line(error)) from error
 
 
 def _check_learning_rate(optimizer: Any) -> None:
@@ -166,7 +160,7 @@ def _check_learning_rate(optimizer: Any) -> None:
     # optimizer, after the run directory exists; refuse it before anything is written.
     lr = getattr(getattr(optimizer, "init_args", None), "lr", None)
     if isinstance(lr, (int, float)) and not (lr > 0 and math.isfinite(lr)):
-        raise ConfigError(f"optimizer.lr must be a finite number > 0, got {lr}")
+        raise InputError(f"optimizer.lr must be a finite number > 0, got {lr}")
 
 
 def _fit_data_to_mlp(data: Any) -> None:
@@ -179,20 +173,50 @@ def _fit_data_to_mlp(data: Any) -> None:
         data.test_lengths = [n]
     wrong = [x for x in [data.val_num_digits, *data.test_lengths] if x != n]
     if wrong:
-        raise ConfigError(
-            f"the MLP adds only {n}-digit numbers, so data.val_num_digits and data.test_lengths must be {n}, got {wrong[0]}"
+        raise InputError(
+            f"the MLP adds only {n}-digit numbers, so data.val_num_digits and data.test_lengths must be {n}, "
+            f"got {wrong[0]}"
         )
 
 
-def _run_dir_of(ckpt_path: str | None) -> Path | None:
-    """The run directory (``.../<name>/version_N``) a checkpoint in its ``checkpoints/`` belongs to."""
-    if not ckpt_path or ckpt_path in CKPT_ALIASES:
-        return None
-    path = Path(ckpt_path).resolve()
-    run_dir = path.parent.parent
-    if path.parent.name == "checkpoints" and (run_dir / "config.yaml").is_file():
-        return run_dir
+def _log_into_resumed_run(logger_args: Any, ckpt_path: str | None, root: str | None) -> None:
+    """Resuming a run (--ckpt_path in its checkpoints/, or SLURM's requeue checkpoint): keep
+    logging into its directory, same version, instead of starting a new one. A version, name or
+    save_dir the user gave is used as given."""
+    run_dir = _resumed_run_dir(ckpt_path, root or ".")
+    if run_dir is None or logger_args.get("version") is not None:
+        return
+    if logger_args.name != LOGGER_DEFAULTS["name"] and logger_args.name != run_dir.parent.name:
+        return
+    if str(logger_args.save_dir) not in (LOGGER_DEFAULTS["save_dir"], root) and not _same_path(
+        logger_args.save_dir, run_dir.parent.parent
+    ):
+        return
+    logger_args.save_dir = str(run_dir.parent.parent)
+    logger_args.name = run_dir.parent.name
+    logger_args.version = run_dir.name
+
+
+def _resumed_run_dir(ckpt_path: str | None, root: str) -> Path | None:
+    if ckpt_path and ckpt_path not in CKPT_ALIASES:
+        return run_dir_of(ckpt_path)
+    if ckpt_path == "hpc" or (ckpt_path is None and SLURMEnvironment.detect()):
+        # Lightning resumes a requeued SLURM job from the newest hpc_ckpt_N.ckpt in
+        # default_root_dir; its run is the one whose checkpoints/ the checkpoint callback wrote.
+        saved = [
+            (int(m.group(1)), p) for p in Path(root).glob("hpc_ckpt_*.ckpt") if (m := HPC_CHECKPOINT.fullmatch(p.name))
+        ]
+        if saved:
+            states = load_checkpoint(max(saved)[1]).get("callbacks") or {}
+            for state in states.values():
+                dirpath = state.get("dirpath") if isinstance(state, dict) else None
+                if dirpath and (run_dir := run_dir_of(Path(dirpath) / "last.ckpt")) is not None:
+                    return run_dir
     return None
+
+
+def _same_path(a: Any, b: Any) -> bool:
+    return Path(str(a)).resolve() == Path(str(b)).resolve()
 
 
 def _first_line(error: BaseException) -> str:
@@ -210,19 +234,22 @@ def main(args: ArgsType = None) -> AdderCLI:
     # The default Adam comes from --optimizer like any other optimizer, which replaces
     # AdderModule.configure_optimizers (kept for use without the CLI).
     warnings.filterwarnings("ignore", message=r".*configure_optimizers` will be overridden.*")
-    # validate/test/predict log to a new run directory, so the checkpoint's own one "changed".
+    # The command line itself, with shipped config names resolved, is what is passed as args.
+    warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
+    # validate/test/predict of a checkpoint restore its callbacks' state into another run's folder.
     warnings.filterwarnings("ignore", message=r".*The dirpath has changed from.*")
+    if args is None or isinstance(args, (list, tuple)):
+        args = resolve_config_flags(sys.argv[1:] if args is None else args)
     try:
         return AdderCLI(
             AdderModule,
             AdditionDataModule,
             trainer_defaults=TRAINER_DEFAULTS,
             seed_everything_default=0,
-            parser_class=OneLineErrorParser,
             save_config_kwargs={"overwrite": True},
             args=args,
         )
-    except (ConfigError, CheckpointError) as error:
+    except InputError as error:
         fail(str(error))
     except NonFiniteLossError as error:
         fail(str(error), status=1)

@@ -7,23 +7,12 @@ from collections.abc import Iterator
 
 import lightning as L
 import torch
-from torch import Tensor
 from torch.utils.data import DataLoader, IterableDataset, TensorDataset, get_worker_info
 
-from adder.digits import (
-    EVAL_KINDS,
-    STREAM_FIXED,
-    STREAM_TRAIN,
-    STREAM_VAL,
-    ProblemSampler,
-    check_digit_budget,
-    check_positive,
-    eval_blocks,
-    make_generator,
-    make_problems,
-)
-
-Batch = tuple[Tensor, Tensor, Tensor]
+from adder.checks import check_digit_budget, check_positive
+from adder.digits import Batch, make_problems
+from adder.samplers import STREAM_FIXED, STREAM_TRAIN, STREAM_VAL, ProblemSampler, make_generator
+from adder.suites import EVAL_KINDS, LENGTH_MULTIPLES, SUITE_SIZE, eval_blocks
 
 #: The default training mixture: uniform digits, carry chains and repeated pairs (docs/results.md).
 DEFAULT_SAMPLING = {"digits": 0.4, "carry": 0.4, "repeat": 0.2}
@@ -125,7 +114,7 @@ class AdditionDataModule(L.LightningDataModule):
         eval_batch_size: int = 1000,
         val_size: int = 2000,
         val_num_digits: int | None = None,
-        test_size: int = 2000,
+        test_size: int = SUITE_SIZE,
         test_kinds: list[str] | None = None,
         test_lengths: list[int] | None = None,
         seed: int | None = None,
@@ -160,7 +149,9 @@ class AdditionDataModule(L.LightningDataModule):
         for kind in self.test_kinds:
             if kind not in EVAL_KINDS:
                 raise ValueError(f"unknown test kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
-        self.test_lengths = list(test_lengths) if test_lengths is not None else [num_digits * k for k in (1, 10, 100)]
+        self.test_lengths = (
+            list(test_lengths) if test_lengths is not None else [num_digits * k for k in LENGTH_MULTIPLES]
+        )
         for length in self.test_lengths:
             check_positive("test length", length)
         # Sets are built in memory as int64 tensors: refuse sizes that could not fit before

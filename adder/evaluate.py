@@ -1,26 +1,30 @@
-"""Length-generalisation suites: exact match and per-digit accuracy by problem kind and length.
+"""``adder evaluate``: exact match and per-digit accuracy by problem kind and length.
 
-``python -m adder evaluate --ckpt PATH`` runs them on a checkpoint; the problems are the same as
-``python train.py test`` draws for the same seed. Long numbers are streamed: problems come in
-blocks of EVAL_BLOCK and the recurrent model runs ``chunk_size`` positions at a time with its
-hidden state carried over, so memory grows with block x chunk, not with the length.
+The problems are the same as ``adder test`` draws for the same seed (:mod:`adder.suites`). Long
+numbers are streamed: problems come in blocks of EVAL_BLOCK and the recurrent model runs
+``chunk_size`` positions at a time with its hidden state carried over, so memory grows with
+block x chunk, not with the length.
 """
 
 from __future__ import annotations
 
-import resource
+import argparse
+import json
 import sys
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
-from adder.digits import eval_blocks, make_problems
-
-DEFAULT_LENGTHS = (10, 100, 1000)
-DEFAULT_KINDS = ("random", "carry", "mixed", "edge")
-DEFAULT_CHUNK_SIZE = 1024
+from adder.add import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for, positive_int
+from adder.checkpoints import load_adder
+from adder.checks import check_digit_budget
+from adder.digits import make_problems
+from adder.errors import InputError
+from adder.models import DEFAULT_CHUNK_SIZE
+from adder.suites import EVAL_BLOCK, EVAL_KINDS, LENGTH_MULTIPLES, SUITE_SIZE, eval_blocks
 
 
 @dataclass
@@ -43,7 +47,7 @@ def evaluate_suite(
     base: int,
     kind: str,
     num_digits: int,
-    size: int = 2000,
+    size: int = SUITE_SIZE,
     seed: int = 0,
     chunk_size: int | None = DEFAULT_CHUNK_SIZE,
     device: torch.device | str = "cpu",
@@ -63,8 +67,12 @@ def evaluate_suite(
     )
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MiB."""
+def peak_memory_mb() -> float | None:
+    """Peak resident memory of this process so far, in MiB; None where the OS does not say."""
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
 
@@ -81,5 +89,79 @@ def format_table(results: list[SuiteResult]) -> str:
     return "\n".join(lines)
 
 
-def as_records(results: list[SuiteResult]) -> list[dict]:
+def as_records(results: list[SuiteResult]) -> list[dict[str, Any]]:
     return [asdict(r) | {"digits_per_second": r.digits_per_second} for r in results]
+
+
+def run(args: argparse.Namespace) -> None:
+    ckpt = checkpoint_to_use(args.ckpt)
+    model, hparams = load_adder(ckpt)
+    base = int(hparams["base"])
+    chunk_size = chunk_size_for(hparams, args.chunk_size)
+    lengths = args.lengths or default_lengths(hparams)
+    if hparams["cell"] == "mlp" and any(n != int(hparams["num_digits"]) for n in lengths):
+        raise InputError(
+            f"this MLP only adds {hparams['num_digits']}-digit numbers; pass --lengths {hparams['num_digits']}"
+        )
+    for length in lengths:
+        try:
+            check_digit_budget("an evaluation block (problems x --lengths)", EVAL_BLOCK, length)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+    device = torch.device(args.device)
+    model.to(device)
+    results = []
+    for length in lengths:
+        for kind in args.kinds:
+            result = evaluate_suite(model, base, kind, length, args.size, args.seed, chunk_size, device)
+            results.append(result)
+            if sys.stderr.isatty():  # progress for people; pipes and logs get only the report
+                print(f"  {kind}/{length}: {100 * result.exact_match:.2f}%", file=sys.stderr)
+    peak = peak_memory_mb()
+    if args.json:
+        report = {
+            "checkpoint": str(ckpt),
+            "base": base,
+            "cell": hparams["cell"],
+            "seed": args.seed,
+            "chunk_size": chunk_size,
+            "peak_memory_mb": None if peak is None else round(peak, 1),
+            "results": as_records(results),
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_table(results))
+        print("peak memory: " + ("not reported on this platform" if peak is None else f"{peak:.0f} MiB"))
+
+
+def default_lengths(hparams: dict[str, Any]) -> list[int]:
+    """The lengths ``adder test`` uses for this checkpoint: 1, 10 and 100 x its training length
+    (the MLP adds only numbers of its own length)."""
+    num_digits = int(hparams["num_digits"])
+    if hparams["cell"] == "mlp":
+        return [num_digits]
+    return [num_digits * k for k in LENGTH_MULTIPLES]
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "evaluate", help="exact match by problem kind and length", description=__doc__.split("\n\n")[0]
+    )
+    add_checkpoint_arguments(parser)
+    parser.add_argument(
+        "--lengths",
+        type=positive_int,
+        nargs="+",
+        default=None,
+        help="operand lengths in digits (default: 1, 10 and 100 x the checkpoint's training length)",
+    )
+    parser.add_argument(
+        "--kinds", nargs="+", default=list(EVAL_KINDS), choices=EVAL_KINDS, help="problem kinds (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--size", type=positive_int, default=SUITE_SIZE, help="problems per suite (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="suite seed; 0 matches `adder test` (default: 0)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--json", action="store_true", help="print a JSON report instead of a table")
+    parser.set_defaults(run=run)

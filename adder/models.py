@@ -11,7 +11,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from adder.digits import check_base, check_positive
+from adder.checks import check_base, check_positive
 
 Cell = Literal["rnn", "lstm", "gru"]
 Encoding = Literal["embedding", "onehot", "scalar"]
@@ -19,6 +19,8 @@ ENCODINGS = ("embedding", "onehot", "scalar")
 _RNN_CLASSES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 State = Tensor | tuple[Tensor, Tensor] | None
+#: Positions per recurrent chunk when predicting: bounds activation memory on long numbers.
+DEFAULT_CHUNK_SIZE = 1024
 
 
 class DigitEncoder(nn.Module):
@@ -82,9 +84,7 @@ class RecurrentAdder(nn.Module):
         check_positive("num_layers", num_layers)
         self.cell, self.base = cell, base
         self.encoder = DigitEncoder(encoding, base, input_size)
-        self.rnn = _RNN_CLASSES[cell](
-            2 * self.encoder.features, hidden_size, num_layers=num_layers, batch_first=True
-        )
+        self.rnn = _RNN_CLASSES[cell](2 * self.encoder.features, hidden_size, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden_size, base)
 
     def forward(self, a: Tensor, b: Tensor, state: State = None) -> tuple[Tensor, State]:
@@ -94,7 +94,7 @@ class RecurrentAdder(nn.Module):
         return self.head(hidden), state
 
     @torch.no_grad()
-    def predict(self, a: Tensor, b: Tensor, chunk_size: int | None = None) -> Tensor:
+    def predict(self, a: Tensor, b: Tensor, chunk_size: int | None = DEFAULT_CHUNK_SIZE) -> Tensor:
         """Predicted sum digits (batch, length), computed ``chunk_size`` positions at a time with
         the hidden state carried across chunks, so activation memory is batch x chunk_size
         whatever the length. ``None`` runs the whole length at once."""
@@ -108,7 +108,7 @@ class RecurrentAdder(nn.Module):
         return digits
 
 
-#: Largest MLP the baseline builds (~400 MB of float32 weights).
+#: Largest MLP the baseline builds (400 MB of float32 weights).
 MAX_MLP_PARAMETERS = 100_000_000
 
 
@@ -167,11 +167,31 @@ class MLPAdder(nn.Module):
         return logits.view(a.shape[0], self.num_positions, self.base), None
 
     @torch.no_grad()
-    def predict(self, a: Tensor, b: Tensor, chunk_size: int | None = None) -> Tensor:
-        """Predicted sum digits (batch, num_positions); ``chunk_size`` is ignored."""
+    def predict(self, a: Tensor, b: Tensor, chunk_size: int | None = DEFAULT_CHUNK_SIZE) -> Tensor:
+        """Predicted sum digits (batch, num_positions). The MLP sees every position at once, so
+        there is nothing to chunk: ``chunk_size`` is accepted for a common signature only."""
         return self(a, b)[0].argmax(-1)
 
 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def build_model(
+    cell: str,
+    encoding: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int,
+    base: int,
+    num_digits: int,
+) -> nn.Module:
+    """The backbone named by ``cell``: a recurrent adder, or the fixed-length MLP baseline.
+
+    Its arguments are the hyperparameters a checkpoint must hold to rebuild the model
+    (see :func:`adder.checkpoints.load_adder`).
+    """
+    if cell == "mlp":
+        return MLPAdder(num_digits + 1, hidden_size, num_layers, encoding, input_size, base)  # type: ignore[arg-type]
+    return RecurrentAdder(cell, encoding, input_size, hidden_size, num_layers, base)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Literal
 
 import lightning as L
@@ -10,10 +11,19 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
+from adder.digits import Batch
+from adder.models import DEFAULT_CHUNK_SIZE, build_model, count_parameters
 from adder.reporting import by_length, length_figure, sample_rows, samples_markdown
-from adder.models import MLPAdder, RecurrentAdder, count_parameters
 
-Batch = tuple[Tensor, Tensor, Tensor]
+#: The optimizer of every run unless ``--optimizer`` says otherwise (LightningCLI's form).
+DEFAULT_OPTIMIZER: dict[str, Any] = {"class_path": "torch.optim.Adam", "init_args": {"lr": 1e-3}}
+
+
+def default_optimizer(parameters: Any) -> torch.optim.Optimizer:
+    """DEFAULT_OPTIMIZER built over ``parameters``."""
+    module_name, _, class_name = DEFAULT_OPTIMIZER["class_path"].rpartition(".")
+    optimizer_class = getattr(importlib.import_module(module_name), class_name)
+    return optimizer_class(parameters, **DEFAULT_OPTIMIZER["init_args"])
 
 
 class NonFiniteLossError(RuntimeError):
@@ -22,21 +32,6 @@ class NonFiniteLossError(RuntimeError):
 
 def _non_finite(what: str) -> NonFiniteLossError:
     return NonFiniteLossError(f"loss {what}; lower the learning rate (the last good checkpoint is kept)")
-
-
-def build_model(
-    cell: str,
-    encoding: str,
-    input_size: int,
-    hidden_size: int,
-    num_layers: int,
-    base: int,
-    num_digits: int,
-) -> nn.Module:
-    """The backbone named by ``cell``: a recurrent adder, or the fixed-length MLP baseline."""
-    if cell == "mlp":
-        return MLPAdder(num_digits + 1, hidden_size, num_layers, encoding, input_size, base)
-    return RecurrentAdder(cell, encoding, input_size, hidden_size, num_layers, base)  # type: ignore[arg-type]
 
 
 class AdderModule(L.LightningModule):
@@ -52,12 +47,11 @@ class AdderModule(L.LightningModule):
         num_digits: operand length; linked from ``data.num_digits`` (the MLP's fixed size).
         eval_chunk_size: positions per chunk when evaluating (bounds memory on long numbers).
         replay_hardest: share of a training batch, its problems of highest loss, trained on again
-            in the next step beside the fresh batch (0: off). The GRU's last mistakes far beyond
-            the training length come from digit contexts too rare in fresh batches to be learnt
-            well; replaying 20% cut them from 1-6 to 0-1 in 2000 random 1000-digit sums per seed,
-            and the RNN and LSTM stay right on every random and full-ripple sum (docs/results.md).
+            in the next step beside the fresh batch (0: off). Mistakes far beyond the training
+            length come from digit contexts too rare in fresh batches to be learnt well;
+            docs/results.md measures what replaying them does for each cell.
 
-    The optimizer defaults to Adam(lr=1e-3); the CLI's ``--optimizer``/``--lr_scheduler`` replace it.
+    The optimizer defaults to DEFAULT_OPTIMIZER; the CLI's ``--optimizer``/``--lr_scheduler`` replace it.
     """
 
     def __init__(
@@ -69,7 +63,7 @@ class AdderModule(L.LightningModule):
         num_layers: int = 2,
         base: int = 10,
         num_digits: int = 10,
-        eval_chunk_size: int | None = None,
+        eval_chunk_size: int = DEFAULT_CHUNK_SIZE,
         replay_hardest: float = 0.2,
     ) -> None:
         super().__init__()
@@ -90,7 +84,7 @@ class AdderModule(L.LightningModule):
         return self.model(a, b)[0]
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=1e-3)
+        return default_optimizer(self.parameters())
 
     # ---------------------------------------------------------------------------------------- fit
     def on_fit_start(self) -> None:
@@ -135,7 +129,7 @@ class AdderModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The replay is part of the training state: without it a resumed run would not be the
         # run that was interrupted. Every rank keeps its own; all ranks get here together.
-        if self._replay is not None and self._trainer is not None:
+        if self._replay is not None:
             gathered = self.all_gather(self._replay)
             checkpoint["replay"] = gathered.reshape(-1, *self._replay.shape).cpu()  # (ranks, 3, k, length)
 
@@ -167,14 +161,15 @@ class AdderModule(L.LightningModule):
         self._raise_on_noted_bad_step()  # a bad step after the last logging step
 
     def _should_log_step(self) -> bool:
-        # Each self.log call costs ~1.4 ms in Lightning 2.6 (it moves its whole result record to
-        # the device), a tenth of a training step here; the logger only keeps every
-        # log_every_n_steps-th value anyway, so only log then (benchmarks/, docs/performance.md).
-        trainer = self._trainer
-        if trainer is None:
+        # A self.log call is costly next to a step of this small model (docs/performance.md), and
+        # the logger keeps only every log_every_n_steps-th value anyway, so only log then: the
+        # same rule as Lightning's, with +1 as the step is not counted until it is done.
+        try:
+            trainer = self.trainer
+        except RuntimeError:  # no trainer: a step called by hand
             return True
-        connector = getattr(trainer, "_logger_connector", None)
-        return bool(getattr(connector, "should_update_logs", True))
+        n = trainer.log_every_n_steps
+        return bool(n) and ((self.global_step + 1) % n == 0 or trainer.should_stop)
 
     # ---------------------------------------------------------------------------------- evaluate
     def _evaluate(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:

@@ -10,7 +10,9 @@ from torch import Tensor
 from adder.digits import format_digits
 
 
-def sample_rows(a: Tensor, b: Tensor, predicted: Tensor, target: Tensor, base: int, count: int = 8) -> list[dict[str, str]]:
+def sample_rows(
+    a: Tensor, b: Tensor, predicted: Tensor, target: Tensor, base: int, count: int = 8
+) -> list[dict[str, str]]:
     """The first ``count`` problems as written numbers, with the model's answer and the truth."""
     rows = []
     for row in range(min(count, a.shape[0])):

@@ -1,7 +1,7 @@
-"""``python -m adder sweep configs/experiments/X.yaml``: a study as a grid of training runs.
+"""``adder sweep hidden_size`` (a shipped study, or a path to one): a study as a grid of training runs.
 
-Each point of the grid is a real ``train.py fit`` (the Lightning CLI, in-process) followed by
-``train.py test`` on its last checkpoint. A point whose ``result.json`` exists is not run again, so
+Each point of the grid is a real ``adder fit`` (the Lightning CLI, in-process) followed by
+``adder test`` on its last checkpoint. A point whose ``result.json`` exists is not run again, so
 an interrupted sweep picks up where it stopped. At the end the results are written as a markdown
 table (the seed document's figures beside ours) and PNG plots (learning curves, final metric).
 
@@ -10,7 +10,7 @@ An experiment file::
     name: hidden_size                       # runs go to <runs-dir>/hidden_size/<point>/
     title: Hidden size
     description: one paragraph for the report
-    config: configs/course_report.yaml      # base config for every run (optional)
+    config: course_report                   # base config for every run: a shipped name or a path
     args: {trainer.max_steps: 2000}         # flags shared by every point
     quick: {trainer.max_steps: 5}           # replaces/extends args under --quick (smoke tests)
     grid: {model.hidden_size: [8, 16, 32]}  # one point per value (or per combination)
@@ -28,7 +28,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +36,14 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from adder import config_files
+from adder.errors import InputError
+from adder.models import count_parameters
+
 QUIET = {"trainer.enable_progress_bar": False, "trainer.enable_model_summary": False}
 
 
-class SweepError(ValueError):
+class SweepError(InputError):
     """An experiment file is missing or malformed."""
 
 
@@ -64,7 +66,8 @@ class Experiment:
     reference_note: str = ""
     metric: str = "test/exact_match/random/10"
     samples: bool = False
-    path: str = ""
+    path: str = ""  # as shown in reports and commands
+    source: str = ""  # the file it was read from
 
     def flags(self, point: Point, quick: bool) -> dict[str, Any]:
         """Flags of one run, later ones winning: shared args, --quick overrides, the point's own."""
@@ -77,12 +80,13 @@ class Experiment:
         return merged
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    path = Path(path)
+def load_experiment(name_or_path: str | Path) -> Experiment:
+    path = Path(config_files.resolve(str(name_or_path), config_files.EXPERIMENT_DIR))
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as error:
-        raise SweepError(f"cannot read experiment {path}: {error.strerror}") from None
+        shipped = ", ".join(config_files.shipped(config_files.EXPERIMENT_DIR))
+        raise SweepError(f"cannot read experiment {path}: {error.strerror} (shipped: {shipped})") from None
     except yaml.YAMLError as error:
         raise SweepError(f"{path} is not valid YAML: {' '.join(str(error).split())}") from None
     if not isinstance(raw, dict) or "name" not in raw:
@@ -94,9 +98,26 @@ def load_experiment(path: str | Path) -> Experiment:
     labels = [p.label for p in points]
     if len(set(labels)) != len(labels):
         raise SweepError(f"{path}: point labels must be unique, got {labels}")
-    known = {"name", "title", "description", "config", "args", "quick", "grid", "points", "reference",
-             "reference_note", "metric", "samples"}  # fmt: skip
+    known = {
+        "name",
+        "title",
+        "description",
+        "config",
+        "args",
+        "quick",
+        "grid",
+        "points",
+        "reference",
+        "reference_note",
+        "metric",
+        "samples",
+    }
     unknown = set(raw) - known
+    config = raw.get("config")
+    if config is not None and not Path(config_files.resolve(str(config))).is_file():
+        raise SweepError(
+            f"{path}: config {config!r} is neither a file nor a shipped config ({', '.join(config_files.shipped())})"
+        )
     if unknown:
         raise SweepError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
     return Experiment(
@@ -112,6 +133,7 @@ def load_experiment(path: str | Path) -> Experiment:
         metric=str(raw.get("metric", "test/exact_match/random/10")),
         samples=bool(raw.get("samples", False)),
         path=_display(path),
+        source=str(path),
     )
 
 
@@ -120,7 +142,9 @@ def _grid_points(grid: Mapping[str, Sequence[Any]]) -> Iterator[Point]:
     if not keys:
         return
     for values in itertools.product(*(grid[k] for k in keys)):
-        label = ", ".join(_text(v) if len(keys) == 1 else f"{k.split('.')[-1]}={_text(v)}" for k, v in zip(keys, values))
+        label = ", ".join(
+            _text(v) if len(keys) == 1 else f"{k.split('.')[-1]}={_text(v)}" for k, v in zip(keys, values)
+        )
         yield Point(label, dict(zip(keys, values)))
 
 
@@ -147,21 +171,28 @@ def run_point(experiment: Experiment, point: Point, run_dir: Path, quick: bool) 
     """fit, then test the last checkpoint; returns the result record (also saved as result.json)."""
     from adder.cli import main
 
-    base = ["--config", _display(_resolve(experiment.config))] if experiment.config else []
+    base = ["--config", str(experiment.config)] if experiment.config else []  # the CLI resolves shipped names
     point_flags = experiment.flags(point, quick)
     flags = {**point_flags, **QUIET, "trainer.default_root_dir": str(run_dir)}
     fit_args = [*base, *command_line(flags), "--trainer.logger.init_args.version", "fit"]
-    argv, sys.argv = sys.argv, sys.argv[:1]  # the CLI gets its arguments from us, not from `sweep`'s
-    try:
-        start = time.perf_counter()
-        fit = main(["fit", *fit_args])
-        seconds = time.perf_counter() - start
-        fit_dir = Path(fit.trainer.log_dir or run_dir)
-        checkpoint = fit_dir / "checkpoints" / "last.ckpt"
-        test = main(["test", "--config", str(fit_dir / "config.yaml"), "--ckpt_path", str(checkpoint),
-                     "--trainer.logger.init_args.version", "test", "--verbose", "false"])  # fmt: skip
-    finally:
-        sys.argv = argv
+    start = time.perf_counter()
+    fit = main(["fit", *fit_args])
+    seconds = time.perf_counter() - start
+    fit_dir = Path(fit.trainer.log_dir or run_dir)
+    checkpoint = fit_dir / "checkpoints" / "last.ckpt"
+    test = main(
+        [
+            "test",
+            "--config",
+            str(fit_dir / "config.yaml"),
+            "--ckpt_path",
+            str(checkpoint),
+            "--trainer.logger.init_args.version",
+            "test",
+            "--verbose",
+            "false",
+        ]
+    )
     metrics = {k: float(v) for k, v in test.trainer.callback_metrics.items() if k.startswith("test/")}
     record: dict[str, Any] = {
         "label": point.label,
@@ -169,10 +200,10 @@ def run_point(experiment: Experiment, point: Point, run_dir: Path, quick: bool) 
         "quick": quick,
         "steps": int(fit.trainer.global_step),
         "fit_seconds": round(seconds, 1),
-        "num_parameters": sum(p.numel() for p in fit.model.parameters() if p.requires_grad),
+        "num_parameters": count_parameters(fit.model.model),
         "metrics": metrics,
         "curves": _curves(fit_dir),
-        "command": "python train.py fit " + " ".join(_quote(a) for a in [*base, *command_line(point_flags)]),
+        "command": "adder fit " + " ".join(_quote(a) for a in [*base, *command_line(point_flags)]),
     }
     if experiment.samples:
         record["samples"] = _samples(fit, checkpoint)
@@ -180,15 +211,19 @@ def run_point(experiment: Experiment, point: Point, run_dir: Path, quick: bool) 
     return record
 
 
-def _display(path: str | Path) -> str:
-    """``path`` relative to the repository when inside it (as the commands in reports run there)."""
-    resolved = Path(path).resolve()
-    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
+def _link(experiment: Experiment) -> str:
+    """The study file as linked from docs/experiments/ of this repository."""
+    source = Path(experiment.source).resolve()
+    package_root = config_files.CONFIG_DIR.parent.parent
+    if source.is_relative_to(package_root):
+        return "../../" + source.relative_to(package_root).as_posix()
+    return source.as_uri()
 
 
-def _resolve(path: str) -> Path:
-    candidate = Path(path)
-    return candidate if candidate.is_absolute() or candidate.exists() else REPO / candidate
+def _display(path: Path) -> str:
+    """A shipped study by its name (``adder sweep NAME`` finds it anywhere), else the path as given."""
+    resolved = path.resolve()
+    return resolved.stem if resolved.parent == config_files.EXPERIMENT_DIR else str(path)
 
 
 def _quote(arg: str) -> str:
@@ -201,7 +236,11 @@ def _curves(run_dir: Path) -> dict[str, list[list[float]]]:
     events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    return {tag: [[e.step, e.value] for e in events.Scalars(tag)] for tag in ("train/loss", "val/exact_match") if tag in tags}
+    return {
+        tag: [[e.step, e.value] for e in events.Scalars(tag)]
+        for tag in ("train/loss", "val/exact_match")
+        if tag in tags
+    }
 
 
 def _samples(fit: Any, checkpoint: Path, count: int = 6) -> list[dict[str, str]]:
@@ -241,7 +280,9 @@ def run_sweep(experiment: Experiment, runs_dir: Path, quick: bool = False, out=p
                 shutil.rmtree(run_dir)
             run_dir.mkdir(parents=True)
             record = run_point(experiment, point, run_dir, quick)
-            out(f"{prefix} ... {record['steps']} steps in {record['fit_seconds']:.0f} s, {_headline(record, experiment.metric)}")
+            out(
+                f"{prefix} ... {record['steps']} steps in {record['fit_seconds']:.0f} s, {_headline(record, experiment.metric)}"
+            )
         results.append(record)
     return results
 
@@ -264,9 +305,13 @@ def write_report(experiment: Experiment, results: list[dict[str, Any]], docs_dir
     lines = [f"# {experiment.title}", ""]
     if experiment.description:
         lines += [experiment.description, ""]
-    lines += [f"Produced by `{command}`" + (" (**--quick smoke run: figures are not meaningful**)" if quick else "")
-              + f" from [{experiment.path}](../../{experiment.path}); each row is one `train.py fit` then "
-              "`train.py test` on its last checkpoint, logged to TensorBoard under the runs directory.", ""]  # fmt: skip
+    lines += [
+        f"Produced by `{command}`"
+        + (" (**--quick smoke run: figures are not meaningful**)" if quick else "")
+        + f" from [{experiment.path}]({_link(experiment)}); each row is one `adder fit` then "
+        "`adder test` on its last checkpoint, logged to TensorBoard under the runs directory.",
+        "",
+    ]
     has_reference = bool(experiment.reference)
     header = ["point", "parameters", "steps", "fit time (s)", f"`{experiment.metric}`"]
     if has_reference:
@@ -274,8 +319,13 @@ def write_report(experiment: Experiment, results: list[dict[str, Any]], docs_dir
     lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for record in results:
         value = metric_value(record, experiment.metric)
-        row = [record["label"], f"{record['num_parameters']:,}", str(record["steps"]), f"{record['fit_seconds']:.0f}",
-               "—" if value is None else f"{100 * value:.2f}%"]  # fmt: skip
+        row = [
+            record["label"],
+            f"{record['num_parameters']:,}",
+            str(record["steps"]),
+            f"{record['fit_seconds']:.0f}",
+            "—" if value is None else f"{100 * value:.2f}%",
+        ]
         if has_reference:
             row.append(experiment.reference.get(record["label"], "—"))
         lines.append("| " + " | ".join(row) + " |")
@@ -286,8 +336,10 @@ def write_report(experiment: Experiment, results: list[dict[str, Any]], docs_dir
     if samples:
         lines += ["Sample test problems and each model's answer (✓ right, ✗ wrong):", ""]
         first = samples[0][1]
-        lines += ["| a | b | truth | " + " | ".join(label for label, _ in samples) + " |",
-                  "|" + " --- |" * (3 + len(samples))]  # fmt: skip
+        lines += [
+            "| a | b | truth | " + " | ".join(label for label, _ in samples) + " |",
+            "|" + " --- |" * (3 + len(samples)),
+        ]
         for i, row in enumerate(first):
             answers = [f"{s[i]['predicted']} {'✓' if s[i]['predicted'] == s[i]['truth'] else '✗'}" for _, s in samples]
             lines.append(f"| {row['a']} | {row['b']} | {row['truth']} | " + " | ".join(answers) + " |")
@@ -343,7 +395,9 @@ def _plots(experiment: Experiment, results: list[dict[str, Any]], docs_dir: Path
     reference = [_percent(experiment.reference.get(label)) for label in labels]
     if any(v is not None for v in reference):
         xs = [x for x, v in zip(positions, reference) if v is not None]
-        axes.scatter(xs, [v for v in reference if v is not None], color="black", marker="D", zorder=3, label="seed document")
+        axes.scatter(
+            xs, [v for v in reference if v is not None], color="black", marker="D", zorder=3, label="seed document"
+        )
     for x, value in zip(positions, ours):
         axes.annotate(f"{value:.1f}", (x, value), ha="center", va="bottom", fontsize="small")
     axes.set_xticks(list(positions), labels, rotation=20 if len(results) > 5 else 0)
@@ -365,11 +419,20 @@ def _percent(text: str | None) -> float | None:
 # --------------------------------------------------------------------------------------------
 def add_parser(commands: Any) -> None:
     sweep = commands.add_parser("sweep", help="run a study: a grid of fit+test runs, then a report")
-    sweep.add_argument("experiments", nargs="+", help="experiment files (configs/experiments/*.yaml)")
+    sweep.add_argument(
+        "experiments",
+        nargs="+",
+        help="study names (" + ", ".join(config_files.shipped(config_files.EXPERIMENT_DIR)) + ") or files",
+    )
     sweep.add_argument("--quick", action="store_true", help="a few steps per run: a smoke test of the whole pipeline")
-    sweep.add_argument("--runs-dir", default=None, help="where runs go (default: sweeps/, or sweeps/quick/ with --quick)")
-    sweep.add_argument("--docs-dir", default=None,
-                       help="where reports and plots go (default: docs/experiments/, or the runs dir with --quick)")  # fmt: skip
+    sweep.add_argument(
+        "--runs-dir", default=None, help="where runs go (default: sweeps/, or sweeps/quick/ with --quick)"
+    )
+    sweep.add_argument(
+        "--docs-dir",
+        default=None,
+        help="where reports and plots go (default: docs/experiments/, or the runs dir with --quick)",
+    )
     sweep.set_defaults(run=run_command)
 
 
@@ -385,7 +448,7 @@ def run_command(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     for experiment in experiments:
         results = run_sweep(experiment, runs_dir, args.quick)
-        command = f"python -m adder sweep {experiment.path}" + (" --quick" if args.quick else "")
+        command = f"adder sweep {experiment.path}" + (" --quick" if args.quick else "")
         report = write_report(experiment, results, docs_dir, command)
         print(f"{experiment.name}: report written to {report}")
     print(f"sweep finished in {time.perf_counter() - started:.0f} s")

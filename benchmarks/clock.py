@@ -52,7 +52,12 @@ class StepClock(Callback):
         if self.start is not None and not trainer.sanity_checking:
             self.validation_seconds += now - self._validation_start
         value = trainer.callback_metrics.get("val/exact_match")
-        if self.first_perfect_seconds is None and not trainer.sanity_checking and value is not None and float(value) >= 1.0:
+        if (
+            self.first_perfect_seconds is None
+            and not trainer.sanity_checking
+            and value is not None
+            and float(value) >= 1.0
+        ):
             self.first_perfect_seconds = time.time() - float(os.environ.get("BENCH_PROCESS_START", time.time()))
             self.first_perfect_step = trainer.global_step
 

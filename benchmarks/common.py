@@ -9,6 +9,10 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,7 +22,7 @@ def summary(values: Sequence[float], digits: int = 1) -> str:
     return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
-def synchronize(device: "str | torch.device") -> None:
+def synchronize(device: str | torch.device) -> None:
     """Wait for queued GPU work, so that a host clock read after it counts that work (no-op on CPU)."""
     import torch
 
@@ -46,12 +50,16 @@ def machine() -> str:
     )
 
 
-def run_python(args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+def run_python(
+    args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 1200
+) -> subprocess.CompletedProcess[str]:
     """Run ``python ARGS`` from the repository root with benchmarks/ importable."""
     environment = dict(os.environ, **(env or {}))
     environment["PYTHONPATH"] = os.pathsep.join([str(REPO), environment.get("PYTHONPATH", "")])
     environment.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
-    result = subprocess.run([sys.executable, *args], cwd=REPO, env=environment, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, *args], cwd=REPO, env=environment, capture_output=True, text=True, timeout=timeout
+    )
     if result.returncode != 0:
         raise RuntimeError(f"python {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return result

@@ -48,7 +48,9 @@ class CourseReportRNN(nn.Module):
         return self.head(self.rnn(features)[0])
 
 
-def main(seed: int = 0, device: str = "cpu", max_steps: int = 20000, eval_every: int = 100) -> dict[str, float | int | None]:
+def main(
+    seed: int = 0, device: str = "cpu", max_steps: int = 20000, eval_every: int = 100
+) -> dict[str, float | int | None]:
     process_start = float(os.environ.get("BENCH_PROCESS_START", time.time()))
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)

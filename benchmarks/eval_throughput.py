@@ -19,8 +19,13 @@ def main(length: int, size: int, device: str = "cpu") -> dict[str, float]:
     model = RecurrentAdder("rnn", "embedding", input_size=64, hidden_size=64, num_layers=2, base=10).eval().to(device)
     evaluate_suite(model, 10, "random", 100, size=10, seed=1, device=device)  # warm-up: first calls pay one-off setup
     result = evaluate_suite(model, 10, "random", length, size=size, seed=0, device=device)
-    record = {"length": length, "problems": result.problems, "seconds": result.seconds,
-              "digits_per_second": result.digits_per_second, "peak_memory_mb": peak_memory_mb()}  # fmt: skip
+    record = {
+        "length": length,
+        "problems": result.problems,
+        "seconds": result.seconds,
+        "digits_per_second": result.digits_per_second,
+        "peak_memory_mb": peak_memory_mb(),
+    }
     if torch.device(device).type == "cuda":
         record["device_peak_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
     return record

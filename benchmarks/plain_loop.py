@@ -15,15 +15,16 @@ import torch
 from torch import nn
 
 from adder.data import AdditionDataModule, BatchStream
-from adder.models import RecurrentAdder
+from adder.module import AdderModule, default_optimizer
 from benchmarks.common import synchronize
 
 
 def main(steps: int = 1000, warmup: int = 50, seed: int = 0, device: str = "cpu") -> dict[str, float]:
     torch.manual_seed(seed)
-    stream = BatchStream(AdditionDataModule().sampler, 200, seed)  # train.py's batches, default mixture
-    model = RecurrentAdder("rnn", "embedding", input_size=64, hidden_size=64, num_layers=2, base=10).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    data = AdditionDataModule()  # the default batches: size, mixture and stream of `adder fit`
+    stream = BatchStream(data.sampler, data.batch_size, seed)
+    model = AdderModule().model.to(device)  # the default backbone, without Lightning around it
+    optimizer = default_optimizer(model.parameters())
     start = 0.0
     for step in range(warmup + steps):
         if step == warmup:
@@ -31,7 +32,7 @@ def main(steps: int = 1000, warmup: int = 50, seed: int = 0, device: str = "cpu"
             start = time.perf_counter()
         a, b, target = (t.to(device) for t in stream.batch(step))
         logits, _ = model(a, b)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, 10), target.reshape(-1))
+        loss = nn.functional.cross_entropy(logits.reshape(-1, data.base), target.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,9 +40,21 @@ def fit_with_clock(device: str, *args: str, callback: str = "benchmarks.clock.St
     with tempfile.TemporaryDirectory() as root:
         record = str(Path(root) / "record.json")
         start = time.time()
-        run_python(["train.py", "fit", "--trainer.default_root_dir", root, "--trainer.accelerator", device,
-                    f"--trainer.callbacks+={callback}", "--trainer.callbacks.path", record, *args],
-                   env={"BENCH_PROCESS_START": repr(start)})  # fmt: skip
+        run_python(
+            [
+                "train.py",
+                "fit",
+                "--trainer.default_root_dir",
+                root,
+                "--trainer.accelerator",
+                device,
+                f"--trainer.callbacks+={callback}",
+                "--trainer.callbacks.path",
+                record,
+                *args,
+            ],
+            env={"BENCH_PROCESS_START": repr(start)},
+        )
         seconds = time.time() - start
         return json.loads(Path(record).read_text()), seconds
 
@@ -55,8 +67,15 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
         for side in order:
             if side == "lightning":
                 # Replay off: the plain loop has none, and it would make Lightning's steps 20% bigger.
-                record, _ = fit_with_clock(device, "--trainer.max_steps", str(warmup + steps), "--early_stopping.target", "null",
-                                           "--model.replay_hardest", "0")  # fmt: skip
+                record, _ = fit_with_clock(
+                    device,
+                    "--trainer.max_steps",
+                    str(warmup + steps),
+                    "--early_stopping.target",
+                    "null",
+                    "--model.replay_hardest",
+                    "0",
+                )
                 lightning.append(record["steps"] / (record["seconds"] - record["validation_seconds"]))
                 lightning_all.append(record["steps"] / record["seconds"])
             else:
@@ -86,7 +105,7 @@ def batch_generation(repeats: int, device: str, batches: int = 200) -> list[str]
     import numpy as np
 
     from adder.data import AdditionDataModule, BatchStream
-    from adder.digits import ProblemSampler, make_generator
+    from adder.samplers import ProblemSampler, make_generator
     from benchmarks.course_report import string_batch
     from benchmarks.plain_loop import main as plain_loop
 
@@ -102,11 +121,11 @@ def batch_generation(repeats: int, device: str, batches: int = 200) -> list[str]
     ours, ours_uniform, single, strings, steps, ratios = [], [], [], [], [], []
     for repeat in range(repeats):
         rng = np.random.default_rng(repeat)
-        report = per_batch_ms(lambda k: string_batch(200, rng))
+        report = per_batch_ms(lambda k, rng=rng: string_batch(200, rng))
         stream, uniform_stream = BatchStream(default, 200, repeat), BatchStream(uniform, 200, repeat)
         mixture = per_batch_ms(stream.batch)  # as train.py draws them: one sampler call per block
         ours_uniform.append(per_batch_ms(uniform_stream.batch))
-        single.append(per_batch_ms(lambda k: default.sample(200, make_generator(repeat, 0, 0, k))))
+        single.append(per_batch_ms(lambda k, repeat=repeat: default.sample(200, make_generator(repeat, 0, 0, k))))
         strings.append(report)
         ours.append(mixture)
         ratios.append(report / mixture)
@@ -148,7 +167,9 @@ def time_to_solve(repeats: int, device: str) -> list[str]:
                 ours_process.append(seconds)
             else:
                 start = time.time()
-                output = run_python(["benchmarks/course_report.py", str(repeat), device], env={"BENCH_PROCESS_START": repr(start)})
+                output = run_python(
+                    ["benchmarks/course_report.py", str(repeat), device], env={"BENCH_PROCESS_START": repr(start)}
+                )
                 record = json.loads(output.stdout)
                 baseline.append(record["first_perfect_seconds"])
                 baseline_steps.append(record["steps"])
@@ -176,7 +197,9 @@ def time_to_solve(repeats: int, device: str) -> list[str]:
 
 
 @section("eval")
-def evaluation_throughput(repeats: int, device: str, lengths: tuple[int, ...] = (1000, 10000, 100000), digits: int = 10**7) -> list[str]:
+def evaluation_throughput(
+    repeats: int, device: str, lengths: tuple[int, ...] = (1000, 10000, 100000), digits: int = 10**7
+) -> list[str]:
     rates: dict[int, list[float]] = {n: [] for n in lengths}
     memory: dict[int, list[float]] = {n: [] for n in lengths}
     device_memory: dict[int, list[float]] = {n: [] for n in lengths}
@@ -203,9 +226,14 @@ def evaluation_throughput(repeats: int, device: str, lengths: tuple[int, ...] = 
         lines += ["| digits per operand | million digits/s | peak memory (MiB) |", "| --- | --- | --- |"]
         lines += [f"| {n:,} | {summary(rates[n], 2)} | {summary(memory[n], 0)} |" for n in lengths]
     else:
-        lines += ["| digits per operand | million digits/s | peak host memory (MiB) | peak GPU allocation (MiB) |",
-                  "| --- | --- | --- | --- |"]  # fmt: skip
-        lines += [f"| {n:,} | {summary(rates[n], 2)} | {summary(memory[n], 0)} | {summary(device_memory[n], 0)} |" for n in lengths]
+        lines += [
+            "| digits per operand | million digits/s | peak host memory (MiB) | peak GPU allocation (MiB) |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {n:,} | {summary(rates[n], 2)} | {summary(memory[n], 0)} | {summary(device_memory[n], 0)} |"
+            for n in lengths
+        ]
     lines += ["", f"Largest median / smallest median: +{spread:.1f}%.", ""]
     return lines
 
@@ -215,15 +243,21 @@ def host_syncs(repeats: int, device: str, steps: int = 500, warmup: int = 50) ->
     per_step: list[float] = []
     sources: dict[str, int] = {}
     for _ in range(repeats):
-        record, _ = fit_with_clock(device, "--trainer.max_steps", str(warmup + steps), "--early_stopping.target", "null",
-                                   callback="benchmarks.host_syncs.HostSyncCounter")  # fmt: skip
+        record, _ = fit_with_clock(
+            device,
+            "--trainer.max_steps",
+            str(warmup + steps),
+            "--early_stopping.target",
+            "null",
+            callback="benchmarks.host_syncs.HostSyncCounter",
+        )
         per_step.append(record["syncs_per_step"])
         for where, count in record["where"]:
             sources[where] = sources.get(where, 0) + count
     lines = [
         "## 5. Host synchronisations per training step",
         "",
-        f"`train.py fit` (default config) with `torch.cuda.set_sync_debug_mode(\"warn\")` on for steps {warmup + 1}-"
+        f'`train.py fit` (default config) with `torch.cuda.set_sync_debug_mode("warn")` on for steps {warmup + 1}-'
         f"{warmup + steps} (off during validation, which reads its results back): every call that makes the CPU "
         "wait for the GPU is counted (`benchmarks/host_syncs.py`). Target: none per step, so that the CPU queues "
         "the next step while the GPU runs this one.",
@@ -240,50 +274,20 @@ def host_syncs(repeats: int, device: str, steps: int = 500, warmup: int = 50) ->
     return lines
 
 
-NOTES = [
-    "## What was changed for these figures, and the misses",
-    "",
-    "- Training throughput: profiling `train.py fit` showed each `self.log` call in a training step costing "
-    "about a tenth of a step (Lightning 2.6 moves the metric's whole result record to the device on every "
-    "call). Training steps now log only on the steps the logger keeps (every `log_every_n_steps`), and the "
-    "progress bar redraws every 10th step. The ratio still misses 0.95 in section 1; the repeats also vary "
-    "widely on this 2-core VM (see the min-max), so a single pair says little.",
-    "- Batch generation: one sampler call per 200-problem batch spends most of its time in per-op overhead "
-    "(0.5-0.8 ms, about 6x the string generator only); drawing 16 batches per call (`BatchStream`, "
-    "`--data.block_batches`) brings it past 20x.",
-    "- Time to 100%: missed by a wide margin. The baseline stops at its first perfect evaluation on 10-digit "
-    "sums, after a few hundred steps; the default recipe validates on 100-digit sums (10x its longest "
-    "training operand), which it first gets all right after about three times as many steps, and its "
-    "process also pays for starting Lightning and the CLI. On this 2-core CPU that start alone rules the "
-    "target out: `time python -c \"import lightning.pytorch\"` took 5.8-6.6 s and `time python train.py fit "
-    "--print_config` 7.8-8.4 s (3 runs each, 2026-11-23), against a budget of 0.5 x 9.3 s = 4.7 s for the "
-    "whole run.",
-    "- On the GPU (sections marked GPU, one H100 lent for 30 minutes on 2026-11-23): the "
-    "first host-sync count was 3.44 per training step: `if not torch.isfinite(loss)` in `training_step`, "
-    "Lightning reading every `prog_bar=True` metric back to the host at the end of every step (even steps "
-    "that logged nothing), and one read per parameter when checking a checkpoint's weights. Now a GPU run notes "
-    "a non-finite loss on the device and reads it on logging steps (and at the end of fit), the bar shows the "
-    "training loss from a float the module keeps on logging steps (`AdderProgressBar`), training batches "
-    "are pinned, and the weight check reads back once: 0.44 per step, all of them on logging steps (every "
-    "25th) and checkpoint writes, none on ordinary steps. The Lightning/plain ratio did not move with them "
-    "(0.610 before, 0.608 after): at 22k parameters a step is a few ms of kernel launches, both loops are "
-    "bound by the CPU that issues them, and Lightning's per-step Python (about 2 ms on that host) is a "
-    "larger share than on the 2-core CPU. Evaluation there misses the 20% band (+43%, with wide min-max): "
-    "it runs at 11-16 M digits/s, and the spread within one length is as large as between lengths; each "
-    "launch carries little work (100 problems per block), so launch timing rather than length probably "
-    "decides it (not profiled). Batch generation was 17x the "
-    "string generator on that machine's CPU and 5.7% of its 3.2 ms GPU step (the 20x and 5% targets are "
-    "for the 2-core CPU, where both are met).",
-    "",
-]
+#: Hand-written notes on the figures (what was changed, what is missed), appended to the page.
+NOTES = REPO / "docs" / "performance_notes.md"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS))
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
-                        help="where the models run; cuda results go beside the CPU ones, in their own sections")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=["cpu", "cuda"],
+        help="where the models run; cuda results go beside the CPU ones, in their own sections",
+    )
     parser.add_argument("--output", default=str(REPO / "docs" / "performance.md"))
     parser.add_argument("--assemble", action="store_true", help="only rewrite the page from benchmarks/results/")
     args = parser.parse_args()
@@ -299,8 +303,11 @@ def main() -> None:
         lines = SECTIONS[name](args.repeats, args.device)
         if args.device != "cpu":
             lines[0] += " (GPU)"
-        lines += [f"Measured by `python benchmarks/run.py{flags} --repeats {args.repeats} --only {name}` on "
-                  f"{time.strftime('%Y-%m-%d')} in {time.time() - started:.0f} s; {machine()}.", ""]  # fmt: skip
+        lines += [
+            f"Measured by `python benchmarks/run.py{flags} --repeats {args.repeats} --only {name}` on "
+            f"{time.strftime('%Y-%m-%d')} in {time.time() - started:.0f} s; {machine()}.",
+            "",
+        ]
         print("\n".join(lines), flush=True)
         (results / result_name(name, args.device)).write_text("\n".join(lines))
     write_page(results, Path(args.output))
@@ -341,7 +348,7 @@ def write_page(results: Path, output: Path) -> None:
         "",
     ]
     body = [p.read_text() for p in cpu + gpu]
-    body.append("\n".join(NOTES))
+    body.append(NOTES.read_text())
     output.write_text("\n".join(header) + "\n" + "\n".join(body))
 
 

@@ -2,9 +2,9 @@
 training length. Writes a markdown table (docs/results.md uses its output).
 
     python scripts/length_generalisation.py                       # decimal: rnn/lstm/gru x seeds 0-2
-    python scripts/length_generalisation.py --config configs/binary.yaml --lengths 20 200 2000
+    python scripts/length_generalisation.py --config binary --lengths 20 200 2000
 
-Each run is a real `python train.py fit` process (timed whole, startup included) followed by
+Each run is a real `adder fit` process (timed whole, startup included) followed by
 `python -m adder evaluate --json` on its last checkpoint; runs go one after another so that the
 timings are not disturbed by each other.
 """
@@ -22,28 +22,52 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def train(cell: str, seed: int, config: str | None, root: Path, extra: list[str]) -> tuple[float, Path]:
-    command = [sys.executable, "train.py", "fit", "--model.cell", cell, "--seed_everything", str(seed),
-               "--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false", *extra]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "adder",
+        "fit",
+        "--model.cell",
+        cell,
+        "--seed_everything",
+        str(seed),
+        "--trainer.default_root_dir",
+        str(root),
+        "--trainer.enable_progress_bar",
+        "false",
+        *extra,
+    ]
     if config:
-        command[3:3] = ["--config", config]
+        command[4:4] = ["--config", config]
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:  # train.py's own one-line error says what was wrong
         lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-        sys.exit(f"train.py fit failed for {cell} seed {seed}: {lines[-1]}")
+        sys.exit(f"adder fit failed for {cell} seed {seed}: {lines[-1]}")
     (run,) = sorted((root / "lightning_logs").glob("version_*"))
     return seconds, run / "checkpoints" / "last.ckpt"
 
 
 def evaluate(checkpoint: Path, lengths: list[int], kinds: list[str], size: int) -> dict:
-    command = [sys.executable, "-m", "adder", "evaluate", "--ckpt", str(checkpoint), "--json", "--size", str(size),
-               "--lengths", *map(str, lengths), "--kinds", *kinds]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "adder",
+        "evaluate",
+        "--ckpt",
+        str(checkpoint),
+        "--json",
+        "--size",
+        str(size),
+        "--lengths",
+        *map(str, lengths),
+        "--kinds",
+        *kinds,
+    ]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout)
 
 
@@ -60,14 +84,14 @@ def cpu_name() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", help="config file on top of the defaults, e.g. configs/binary.yaml")
+    parser.add_argument("--config", help="config on top of the defaults: a shipped name (binary) or a file")
     parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--lengths", nargs="+", type=int, default=[10, 100, 1000])
     parser.add_argument("--kinds", nargs="+", default=["random", "carry", "mixed", "edge"])
     parser.add_argument("--size", type=int, default=2000, help="problems per suite")
     parser.add_argument("--out", type=Path, help="also write the markdown table here")
-    parser.add_argument("extra", nargs="*", help="more train.py flags, after --")
+    parser.add_argument("extra", nargs="*", help="more `adder fit` flags, after --")
     args = parser.parse_args()
 
     header = ["cell", "seed", "params", "steps", "fit s"] + [f"{k} {n}" for n in args.lengths for k in args.kinds]

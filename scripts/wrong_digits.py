@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 
 from adder.checkpoints import load_adder
-from adder.digits import EVAL_KINDS, eval_blocks, make_problems
-from adder.evaluate import DEFAULT_CHUNK_SIZE
+from adder.digits import make_problems
+from adder.models import DEFAULT_CHUNK_SIZE
+from adder.suites import EVAL_KINDS, eval_blocks
 
 
 def main() -> None:
@@ -43,9 +44,11 @@ def main() -> None:
             print(f"problem {offset + row}: {len(positions)} wrong digit(s)")
             for position in positions[:5]:
                 below = sums[max(0, position - args.context) : position + 1]
-                print(f"  position {position}: predicted {int(predicted[row, position])}, "
-                      f"true {int(target[row, position])}, carry in {int(carry[row, position])}, "
-                      f"pair sums up to here {below}")  # fmt: skip
+                print(
+                    f"  position {position}: predicted {int(predicted[row, position])}, "
+                    f"true {int(target[row, position])}, carry in {int(carry[row, position])}, "
+                    f"pair sums up to here {below}"
+                )
         offset += a.shape[0]
     print(f"{wrong_sums} of {offset} sums wrong ({args.kind}, {args.num_digits} digits)")
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from adder.__main__ import main as adder_main
-from tests.conftest import run_cli, run_dirs, tiny_fit_args
+from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 
 # (command, arguments, words the message must contain). "train" is `python train.py fit ...`
 # unless the arguments name another subcommand; "adder" is `python -m adder ...`. {name} is a
@@ -29,6 +29,8 @@ CATALOGUE = [
     ("train", ["--data.min_digits", "12"], "min_digits"),
     ("train", ["--data.sampling", "{digits: 0.5, bogus: 0.5}"], "bogus"),
     ("train", ["--data.carry_probability", "2"], "carry_probability"),
+    ("train", ["--data.sampling", "{range: 1.0}"], "min_digits"),
+    ("train", ["--checkpoint.save_last", "link"], "save_last"),
     ("train", ["--model.cell", "mlp", "--data.num_digits", "100000"], "MLP"),
     ("train", ["--data.num_digits", "1000000000"], "too large"),
     ("train", ["--optimizer.lr", "-1"], "lr"),
@@ -53,6 +55,8 @@ CATALOGUE = [
     ("adder", ["add", "--ckpt", "{decimal}", "--file", "{empty}"], "no problems"),
     ("adder", ["add", "--ckpt", "{decimal}", "1", "2", "3"], "two numbers"),
     ("adder", ["add", "--ckpt", "{decimal}", "1", "2", "--chunk-size", "0"], "chunk-size"),
+    ("adder", ["add", "--ckpt", "{mlp}", "--chunk-size", "8", "1", "2"], "--chunk-size"),
+    ("adder", ["sweep", "no_such_study"], "no_such_study"),
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--lengths", "1000000000"], "too large"),
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--size", "0"], "--size"),
     ("adder", ["evaluate", "--ckpt", "{mlp}", "--lengths", "100"], "MLP"),
@@ -90,13 +94,20 @@ def run(command: str, args: list[str], root: Path) -> int:
     return int(exit_info.value.code or 0)
 
 
-@pytest.mark.parametrize(("command", "args", "message"), CATALOGUE, ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+@pytest.mark.parametrize(
+    ("command", "args", "message"), CATALOGUE, ids=lambda v: " ".join(v) if isinstance(v, list) else v
+)
 def test_bad_input(
-    command: str, args: list[str], message: str, files: dict[str, str], tmp_path: Path,
+    command: str,
+    args: list[str],
+    message: str,
+    files: dict[str, str],
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    args = [arg.format(**files) if arg.startswith("{") and arg.endswith("}") and arg[1:-1] in files else arg
-            for arg in args]  # fmt: skip
+) -> None:
+    args = [
+        arg.format(**files) if arg.startswith("{") and arg.endswith("}") and arg[1:-1] in files else arg for arg in args
+    ]
     assert run(command, args, tmp_path) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:"), err  # one line, so no traceback either

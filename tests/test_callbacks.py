@@ -9,9 +9,12 @@ from adder.callbacks import StopAtTarget
 
 def fake_trainer(value: float, step: int) -> SimpleNamespace:
     return SimpleNamespace(
-        sanity_checking=False, state=SimpleNamespace(fn="fit"), global_step=step,
-        callback_metrics={"val/exact_match": value}, should_stop=False,
-    )  # fmt: skip
+        sanity_checking=False,
+        state=SimpleNamespace(fn="fit"),
+        global_step=step,
+        callback_metrics={"val/exact_match": value},
+        should_stop=False,
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,15 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from lightning.pytorch.callbacks import TQDMProgressBar
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from adder.cli import main
-from tests.conftest import QUIET, run_cli, run_dirs, tiny_fit_args
+from adder.callbacks import AdderProgressBar
+from adder.cli import PROGRESS_BAR_REFRESH_RATE, main
+from adder.config_files import CONFIG_DIR
+from tests.helpers.cli import QUIET, run_cli, run_dirs, tiny_fit_args
 
-CONFIGS = sorted(Path(__file__).resolve().parent.parent.joinpath("configs").glob("*.yaml"))
+CONFIGS = sorted(CONFIG_DIR.glob("*.yaml"))
 
 
 def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
@@ -47,9 +50,17 @@ def test_resume_continues_step_count_and_data_stream(tmp_path: Path) -> None:
     run_cli("fit", tmp_path, *tiny_fit_args(6))
     (first,) = run_dirs(tmp_path)
     cli = main(
-        ["fit", "--config", str(first / "config.yaml"), "--ckpt_path", str(first / "checkpoints" / "last.ckpt"),
-         "--trainer.max_steps", "10", *QUIET]
-    )  # fmt: skip
+        [
+            "fit",
+            "--config",
+            str(first / "config.yaml"),
+            "--ckpt_path",
+            str(first / "checkpoints" / "last.ckpt"),
+            "--trainer.max_steps",
+            "10",
+            *QUIET,
+        ]
+    )
     assert cli.trainer.global_step == 10
     # The stream restarted at batch 6 instead of replaying batches 0..5.
     assert cli.trainer.train_dataloader.dataset.start == 6
@@ -65,13 +76,28 @@ def test_resume_continues_step_count_and_data_stream(tmp_path: Path) -> None:
 def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
     run_cli("fit", tmp_path, *tiny_fit_args(3, "--model.cell", "gru"))
     checkpoint = str(run_dirs(tmp_path)[0] / "checkpoints" / "last.ckpt")
-    eval_args = ["--ckpt_path", checkpoint, "--data.num_digits", "3", "--data.val_size", "40", "--data.test_size", "40",
-                 "--data.test_lengths", "[3, 6]"]  # fmt: skip
+    eval_args = [
+        "--ckpt_path",
+        checkpoint,
+        "--data.num_digits",
+        "3",
+        "--data.val_size",
+        "40",
+        "--data.test_size",
+        "40",
+        "--data.test_lengths",
+        "[3, 6]",
+    ]
     cli = run_cli("validate", tmp_path, *eval_args)
     assert cli.model.hparams.cell == "gru"  # the architecture comes from the checkpoint
     assert "val/exact_match" in cli.trainer.callback_metrics
     cli = run_cli("test", tmp_path, *eval_args)
-    for key in ("test/exact_match/random/3", "test/exact_match/carry/6", "test/digit_acc/edge/3", "test/exact_match/mixed/6"):
+    for key in (
+        "test/exact_match/random/3",
+        "test/exact_match/carry/6",
+        "test/digit_acc/edge/3",
+        "test/exact_match/mixed/6",
+    ):
         assert key in cli.trainer.callback_metrics, key
     test_run = run_dirs(tmp_path)[-1]
     curve = scalars(test_run)["test_by_length/exact_match/carry"]
@@ -89,9 +115,18 @@ def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
 
 def test_sgd_with_nesterov_momentum_from_the_command_line(tmp_path: Path) -> None:
     cli = run_cli(
-        "fit", tmp_path, *tiny_fit_args(2),
-        "--optimizer", "SGD", "--optimizer.lr", "0.1", "--optimizer.momentum", "0.5", "--optimizer.nesterov", "true",
-    )  # fmt: skip
+        "fit",
+        tmp_path,
+        *tiny_fit_args(2),
+        "--optimizer",
+        "SGD",
+        "--optimizer.lr",
+        "0.1",
+        "--optimizer.momentum",
+        "0.5",
+        "--optimizer.nesterov",
+        "true",
+    )
     optimizer = cli.trainer.optimizers[0]
     assert isinstance(optimizer, torch.optim.SGD)
     assert optimizer.defaults["momentum"] == 0.5 and optimizer.defaults["nesterov"] is True
@@ -121,8 +156,7 @@ def assert_subset(wanted: dict, got: dict, path: str = "") -> None:
 
 
 def test_mlp_config_trains(tmp_path: Path) -> None:
-    config = Path(__file__).resolve().parent.parent / "configs" / "mlp.yaml"
-    cli = run_cli("fit", tmp_path, "--config", str(config), *tiny_fit_args(3))
+    cli = run_cli("fit", tmp_path, "--config", "mlp", *tiny_fit_args(3))
     assert type(cli.model.model).__name__ == "MLPAdder"
 
 
@@ -134,19 +168,21 @@ def test_non_finite_loss_stops_with_a_message(tmp_path: Path, capsys: pytest.Cap
     assert err[-1].startswith("error: loss became")
 
 
-def test_gpu_style_non_finite_check_reports_the_first_bad_step_later() -> None:
-    # On a GPU, ordinary steps only note a bad loss on the device (no wait for the GPU); the next
-    # logging step, or the end of training, reads it back and stops with the first bad step.
-    from adder.module import AdderModule, NonFiniteLossError
+def test_a_progress_bar_the_user_gives_is_used_as_given(tmp_path: Path) -> None:
+    quiet = ["--trainer.default_root_dir", str(tmp_path), "--trainer.enable_model_summary", "false"]
+    cli = main(["fit", *quiet, *tiny_fit_args(1)])
+    assert type(cli.trainer.progress_bar_callback) is AdderProgressBar  # in place of Lightning's default
+    assert cli.trainer.progress_bar_callback.refresh_rate == PROGRESS_BAR_REFRESH_RATE
+    given = ["--trainer.callbacks+=TQDMProgressBar", "--trainer.callbacks.refresh_rate", "1"]
+    cli = main(["fit", *quiet, *tiny_fit_args(1), *given])
+    bar = cli.trainer.progress_bar_callback
+    assert type(bar) is TQDMProgressBar and bar.refresh_rate == 1
 
-    module = AdderModule()
-    module._check_finite(torch.tensor(1.0), now=False)
-    module._check_finite(torch.tensor(float("nan")), now=False)  # global_step is 0 outside a trainer
-    module._check_finite(torch.tensor(float("inf")), now=False)
-    with pytest.raises(NonFiniteLossError, match="non-finite at step 0"):
-        module._check_finite(torch.tensor(1.0), now=True)
-    module._check_finite(torch.tensor(1.0), now=False)
-    module.on_train_end()  # finite steps only: nothing noted, nothing raised
-    module._check_finite(torch.tensor(float("nan")), now=False)
-    with pytest.raises(NonFiniteLossError):
-        module.on_train_end()
+
+def test_resume_logs_into_its_run_unless_given_another_name(tmp_path: Path) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(3))
+    (first,) = run_dirs(tmp_path)
+    last = str(first / "checkpoints" / "last.ckpt")
+    cli = run_cli("fit", tmp_path, *tiny_fit_args(6), "--ckpt_path", last, "--trainer.logger.init_args.name", "other")
+    assert Path(cli.trainer.log_dir) == tmp_path / "other" / "version_0"  # the name given is used
+    assert cli.trainer.global_step == 6 and run_dirs(tmp_path) == [first]

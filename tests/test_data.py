@@ -5,7 +5,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from adder.data import AdditionDataModule, BatchStream
-from adder.digits import STREAM_TRAIN, ProblemSampler, digits_to_int, make_generator
+from adder.digits import digits_to_int
+from adder.samplers import STREAM_TRAIN, ProblemSampler, make_generator
 
 
 def take(stream: BatchStream, count: int, num_workers: int = 0) -> list[torch.Tensor]:
@@ -114,7 +115,7 @@ def test_bad_data_settings(kwargs: dict, message: str) -> None:
 
 def test_validation_length() -> None:
     explicit = AdditionDataModule(num_digits=5, val_num_digits=7, val_size=10, seed=0)
-    ranged = AdditionDataModule(num_digits=5, sampling={"range": 1.0}, val_size=10, seed=0)
+    ranged = AdditionDataModule(num_digits=5, sampling={"range": 1.0}, min_digits=None, val_size=10, seed=0)
     for dm, width in ((explicit, 8), (ranged, 6)):
         dm.setup("fit")
         assert dm.val_set.tensors[0].shape == (10, width)

@@ -8,22 +8,40 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import QUIET, run_cli, run_dirs, tiny_fit_args
-from tests.test_resume import assert_same_state, last_checkpoint, train
+from tests.helpers.cli import QUIET, adder_process, assert_same_state, last_checkpoint, run_cli, run_dirs, tiny_fit_args
 
 pytestmark = pytest.mark.slow  # each run starts two processes (~10 s)
 
-DDP = ["--trainer.strategy", "ddp", "--trainer.devices", "2", "--trainer.accelerator", "cpu",
-       "--trainer.deterministic", "true", "--trainer.val_check_interval", "10", *QUIET,
-       "--model.replay_hardest", "0.2"]  # each rank's replay is saved and restored  # fmt: skip
+DDP = [
+    "--trainer.strategy",
+    "ddp",
+    "--trainer.devices",
+    "2",
+    "--trainer.accelerator",
+    "cpu",
+    "--trainer.deterministic",
+    "true",
+    "--trainer.val_check_interval",
+    "10",
+    *QUIET,
+    "--model.replay_hardest",
+    "0.2",
+]  # each rank's replay is saved and restored
 
 
 @pytest.fixture(scope="module")
 def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20 DDP steps, each rank writing a fingerprint of every batch it trains on."""
     root = tmp_path_factory.mktemp("ddp")
-    result = train(root, *tiny_fit_args(20), *DDP, "--trainer.callbacks+=tests.signals.RecordBatches",
-                   "--trainer.callbacks.directory", str(root))  # fmt: skip
+    result = adder_process(
+        root,
+        "fit",
+        *tiny_fit_args(20),
+        *DDP,
+        "--trainer.callbacks+=tests.helpers.callbacks.RecordBatches",
+        "--trainer.callbacks.directory",
+        str(root),
+    )
     assert result.returncode == 0, result.stderr
     return root
 
@@ -41,18 +59,34 @@ def test_validation_metrics_are_synced_across_ranks(ddp_run: Path, tmp_path: Pat
     logged = {e.step: e.value for e in events.Scalars("val/digit_acc")}
     # Each rank validated half of the set; the logged value must be that of the whole set, as a
     # single process computes it from the same weights.
-    cli = run_cli("validate", tmp_path, "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
-                  "--data.num_digits", "3", "--data.val_size", "40")  # fmt: skip
+    cli = run_cli(
+        "validate",
+        tmp_path,
+        "--ckpt_path",
+        str(run / "checkpoints" / "last.ckpt"),
+        "--data.num_digits",
+        "3",
+        "--data.val_size",
+        "40",
+    )
     whole = float(cli.trainer.callback_metrics["val/digit_acc"])
     assert logged[19] == pytest.approx(whole, abs=1e-6)
 
 
 def test_resume_under_ddp_is_exact(ddp_run: Path, tmp_path: Path) -> None:
-    result = train(tmp_path, *tiny_fit_args(20), *DDP, "--trainer.max_steps", "15")
+    result = adder_process(tmp_path, "fit", *tiny_fit_args(20), *DDP, "--trainer.max_steps", "15")
     assert result.returncode == 0, result.stderr
     (run,) = run_dirs(tmp_path)
-    result = train(tmp_path, "--config", str(run / "config.yaml"), "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
-                   "--trainer.max_steps", "20")  # fmt: skip
+    result = adder_process(
+        tmp_path,
+        "fit",
+        "--config",
+        str(run / "config.yaml"),
+        "--ckpt_path",
+        str(run / "checkpoints" / "last.ckpt"),
+        "--trainer.max_steps",
+        "20",
+    )
     assert result.returncode == 0, result.stderr
     assert run_dirs(tmp_path) == [run]
     assert_same_state(last_checkpoint(run), last_checkpoint(run_dirs(ddp_run)[0]))

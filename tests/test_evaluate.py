@@ -11,11 +11,11 @@ import torch
 
 from adder.__main__ import main
 from adder.data import AdditionDataModule
-from adder.digits import EVAL_BLOCK, add_digits, eval_blocks
+from adder.digits import add_digits
 from adder.evaluate import evaluate_suite
 from adder.models import RecurrentAdder
-from adder.reporting import by_length, samples_markdown
-from tests.conftest import run_cli, run_dirs
+from adder.suites import EVAL_BLOCK, eval_blocks
+from tests.helpers.cli import REPO, run_cli, run_dirs
 
 
 class OracleAdder(torch.nn.Module):
@@ -45,13 +45,6 @@ def test_oracle_scores_100_and_untrained_model_does_not() -> None:
     assert result.exact_match == 0.0 and result.problems == 100
 
 
-def test_by_length_and_samples_table() -> None:
-    curves = by_length({"test/exact_match/carry/100": 0.5, "test/exact_match/carry/10": 1.0, "val/exact_match": 1.0})
-    assert curves == {"carry": [(10, 1.0), (100, 0.5)]}
-    table = samples_markdown([{"a": "1", "b": "2", "predicted": "3", "truth": "3"}, {"a": "9", "b": "1", "predicted": "0", "truth": "10"}])
-    assert table.count("\n") == 3 and "**no**" in table
-
-
 @pytest.mark.slow
 def test_evaluate_command(trained_checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["evaluate", "--ckpt", str(trained_checkpoint), "--lengths", "3", "--size", "300"]
@@ -71,16 +64,41 @@ def test_100000_digits_evaluate_in_bounded_memory(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    hparams = {"cell": "gru", "encoding": "embedding", "input_size": 8, "hidden_size": 16, "num_layers": 1,
-               "base": 10, "num_digits": 10}  # fmt: skip
+    hparams = {
+        "cell": "gru",
+        "encoding": "embedding",
+        "input_size": 8,
+        "hidden_size": 16,
+        "num_layers": 1,
+        "base": 10,
+        "num_digits": 10,
+    }
     model = RecurrentAdder("gru", "embedding", 8, 16, 1, 10)
     checkpoint = tmp_path / "tiny.ckpt"
-    torch.save({"state_dict": {f"model.{k}": v for k, v in model.state_dict().items()}, "hyper_parameters": hparams}, checkpoint)
+    torch.save(
+        {"state_dict": {f"model.{k}": v for k, v in model.state_dict().items()}, "hyper_parameters": hparams},
+        checkpoint,
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "adder", "evaluate", "--ckpt", str(checkpoint), "--lengths", "100000",
-         "--kinds", "carry", "--size", "20", "--json"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "adder",
+            "evaluate",
+            "--ckpt",
+            str(checkpoint),
+            "--lengths",
+            "100000",
+            "--kinds",
+            "carry",
+            "--size",
+            "20",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     report = json.loads(done.stdout)
     assert report["results"][0]["problems"] == 20 and report["results"][0]["num_digits"] == 100000
     assert report["peak_memory_mb"] < 2048, report["peak_memory_mb"]
@@ -91,12 +109,26 @@ def test_wrong_digits_script_lists_the_sums_evaluate_counts_wrong(
 ) -> None:
     # 200 steps on 3-digit sums leave ~1/3 of 40-digit carry-rich sums wrong: something to list.
     # (The `trained_checkpoint` fixture gets every one right, so it cannot serve here.)
-    run_cli("fit", tmp_path, "--data.num_digits", "3", "--data.val_size", "100", "--trainer.max_steps", "200",
-            "--trainer.val_check_interval", "100", "--optimizer.lr", "0.01", "--early_stopping.target", "null")  # fmt: skip
+    run_cli(
+        "fit",
+        tmp_path,
+        "--data.num_digits",
+        "3",
+        "--data.val_size",
+        "100",
+        "--trainer.max_steps",
+        "200",
+        "--trainer.val_check_interval",
+        "100",
+        "--optimizer.lr",
+        "0.01",
+        "--early_stopping.target",
+        "null",
+    )
     half_trained = run_dirs(tmp_path)[-1] / "checkpoints" / "last.ckpt"
     main(["evaluate", "--ckpt", str(half_trained), "--lengths", "40", "--kinds", "mixed", "--size", "300", "--json"])
     exact_match = json.loads(capsys.readouterr().out)["results"][0]["exact_match"]
-    script = Path(__file__).resolve().parent.parent / "scripts" / "wrong_digits.py"
+    script = REPO / "scripts" / "wrong_digits.py"
     argv = [str(script), str(half_trained), "--kind", "mixed", "--num-digits", "40", "--size", "300"]
     monkeypatch.setattr("sys.argv", argv)
     runpy.run_path(str(script), run_name="__main__")

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from adder.__main__ import main
+from adder.config_files import EXPERIMENT_DIR
 from adder.sweep import SweepError, load_experiment
 
-EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "configs" / "experiments").glob("*.yaml"))
+EXPERIMENTS = sorted(EXPERIMENT_DIR.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
@@ -25,8 +26,12 @@ def test_grid_expands_to_one_point_per_value(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("name: x\ngrid: {model.hidden_size: [8, 16], model.cell: [rnn, gru]}\n")
     labels = [p.label for p in load_experiment(path).points]
-    assert labels == ["hidden_size=8, cell=rnn", "hidden_size=8, cell=gru", "hidden_size=16, cell=rnn",
-                      "hidden_size=16, cell=gru"]  # fmt: skip
+    assert labels == [
+        "hidden_size=8, cell=rnn",
+        "hidden_size=8, cell=gru",
+        "hidden_size=16, cell=rnn",
+        "hidden_size=16, cell=gru",
+    ]
 
 
 @pytest.mark.parametrize("text", ["grid: {}", "name: x", "name: x\ngrid: {a: [1]}\nbogus: 1", "name: [x"])
@@ -46,7 +51,9 @@ def test_quick_sweep_writes_a_report_and_does_not_rerun(tmp_path: Path, capsys: 
     assert "[1/2] blog_mlp_vs_rnn: MLP ... 4 steps" in out and "[2/2] blog_mlp_vs_rnn: RNN ... 4 steps" in out
     result = json.loads((tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "result.json").read_text())
     assert result["num_parameters"] == 745 and 0.0 <= result["metrics"]["test/exact_match/split/3"] <= 1.0
-    assert (tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "lightning_logs" / "fit" / "checkpoints" / "last.ckpt").is_file()
+    assert (
+        tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "lightning_logs" / "fit" / "checkpoints" / "last.ckpt"
+    ).is_file()
     report = (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
     assert "| MLP | 775 | 4 |" in report and "76.25%" in report  # ours beside the blog's figure
     pytest.importorskip("matplotlib")

@@ -41,7 +41,9 @@ class RecordBatches(Callback):
     def __init__(self, directory: str) -> None:
         self.directory = directory
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: object, batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: object, batch_idx: int
+    ) -> None:
         a, b, _ = batch  # type: ignore[misc]
         fingerprint = hash((tuple(a.flatten().tolist()), tuple(b.flatten().tolist())))
         with open(os.path.join(self.directory, f"rank{trainer.global_rank}.txt"), "a") as handle:

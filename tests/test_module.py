@@ -1,4 +1,5 @@
-"""Hard-example replay: the hardest problems of a step come back in the next one."""
+"""AdderModule: hard-example replay (the hardest problems of a step come back in the next one) and the
+non-finite loss check."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from adder.digits import ProblemSampler, make_generator, make_problems
-from adder.module import AdderModule
-from tests.conftest import run_cli, run_dirs, tiny_fit_args
+from adder.digits import make_problems
+from adder.module import AdderModule, NonFiniteLossError
+from adder.samplers import ProblemSampler, make_generator
+from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 
 # training_step called directly, without a Trainer, still logs on its logging steps.
 pytestmark = pytest.mark.filterwarnings("ignore:.*reference is not registered on the model yet.*")
@@ -34,8 +36,14 @@ def test_the_hardest_problems_are_trained_on_again_next_step() -> None:
     hardest = set(losses.topk(5).indices.tolist())  # 10% of 50
     replay = module._replay
     assert replay is not None and replay.shape == (3, 5, 7)
-    kept = {i for i in range(50) if any(torch.equal(first[0][i], row) and torch.equal(first[1][i], other)
-                                         for row, other in zip(replay[0], replay[1]))}  # fmt: skip
+    kept = {
+        i
+        for i in range(50)
+        if any(
+            torch.equal(first[0][i], row) and torch.equal(first[1][i], other)
+            for row, other in zip(replay[0], replay[1])
+        )
+    }
     assert kept == hardest
     assert torch.equal(replay[2], torch.stack([first[2][i] for i in sorted(kept, key=lambda i: -losses[i])]))
 
@@ -65,3 +73,19 @@ def test_the_replay_is_saved_with_the_checkpoint_and_restored(tmp_path: Path) ->
     module = AdderModule(hidden_size=16, input_size=8)
     module.on_load_checkpoint(checkpoint)
     assert torch.equal(module._replay, replay[0])
+
+
+def test_gpu_style_non_finite_check_reports_the_first_bad_step_later() -> None:
+    # On a GPU, ordinary steps only note a bad loss on the device (no wait for the GPU); the next
+    # logging step, or the end of training, reads it back and stops with the first bad step.
+    module = AdderModule()
+    module._check_finite(torch.tensor(1.0), now=False)
+    module._check_finite(torch.tensor(float("nan")), now=False)  # global_step is 0 outside a trainer
+    module._check_finite(torch.tensor(float("inf")), now=False)
+    with pytest.raises(NonFiniteLossError, match="non-finite at step 0"):
+        module._check_finite(torch.tensor(1.0), now=True)
+    module._check_finite(torch.tensor(1.0), now=False)
+    module.on_train_end()  # finite steps only: nothing noted, nothing raised
+    module._check_finite(torch.tensor(float("nan")), now=False)
+    with pytest.raises(NonFiniteLossError):
+        module.on_train_end()

@@ -1,0 +1,28 @@
+"""Bad input is reported one way: one ``error: ...`` line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+
+class InputError(ValueError):
+    """Something the user gave (a flag, a config, a file, a number) cannot be used."""
+
+
+def fail(message: str, status: int = 2) -> NoReturn:
+    """Print ``error: MESSAGE`` on one line and exit with ``status``."""
+    print("error: " + " ".join(str(message).split()), file=sys.stderr)
+    raise SystemExit(status)
+
+
+class OneLineErrors:
+    """Mixin for argparse and jsonargparse parsers: a bad command line is one line, no usage dump."""
+
+    prog: str
+    exit_on_error: bool = True
+
+    def error(self, message: str, *args: Any) -> NoReturn:
+        if not self.exit_on_error:  # jsonargparse parses nested values with this off: let it raise
+            super().error(message, *args)  # type: ignore[misc]
+        fail(f"{message} (see {self.prog} --help)")

@@ -1,0 +1,97 @@
+"""Evaluation suites: fixed, seeded problem sets by kind and length (random, carry, mixed, edge).
+
+A suite is the same whether it is held whole (the data module's test sets) or streamed block by
+block (``adder evaluate``), so both report on the same problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor
+
+from adder.samplers import STREAM_EVAL, make_generator, sample_carry, sample_digits
+
+#: Problem kinds an evaluation suite can hold.
+EVAL_KINDS = ("random", "carry", "mixed", "edge")
+#: Problems per generated evaluation block; fixed so that a suite's problems do not depend on how
+#: it is batched, and long suites never need all their digits in memory at once.
+EVAL_BLOCK = 100
+#: Problems per suite, unless told otherwise.
+SUITE_SIZE = 2000
+#: Default suite lengths, as multiples of the training length: fit, 10x and 100x beyond it.
+LENGTH_MULTIPLES = (1, 10, 100)
+
+
+def sample_full_ripple(
+    batch_size: int, num_digits: int, base: int, generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    """Operands whose carry ripples through every position: the lowest pair sums to >= base and
+    every other pair sums to exactly base - 1, so the sum is 1 followed by a low digit and zeros
+    (e.g. 4999 + 5001 = 10000 in base 10)."""
+    a = torch.randint(0, base, (batch_size, num_digits), generator=generator)
+    b = base - 1 - a
+    if base == 2:  # the only lowest pair summing to >= 2 is 1 + 1
+        a[:, 0], b[:, 0] = 1, 1
+    else:
+        low_a = torch.randint(1, base, (batch_size,), generator=generator)
+        # b_0 uniform in [base - a_0, base - 1] so that a_0 + b_0 >= base
+        offset = (torch.rand(batch_size, generator=generator) * low_a).long()
+        a[:, 0], b[:, 0] = low_a, base - low_a + offset
+    return a, b
+
+
+def edge_cases(num_digits: int, base: int) -> tuple[Tensor, Tensor]:
+    """Fixed hand-picked problems of up to num_digits digits: zeros, all-max digits plus one,
+    unequal lengths, and numbers written with leading zeros."""
+    top = base - 1
+    n = num_digits
+    half = max(1, n // 2)
+    pairs = [
+        ([0] * n, [0] * n),  # 0 + 0
+        ([top] * n, [1] + [0] * (n - 1)),  # 99..9 + 1: carry through every digit
+        ([1] + [0] * (n - 1), [top] * n),  # 1 + 99..9: the same, operands swapped
+        ([top] * n, [top] * n),  # 99..9 + 99..9: the largest sum
+        ([top] * n, [0] * n),  # 99..9 + 0
+        ([top] * n, [top] + [0] * (n - 1)),  # unequal lengths: n digits + 1 digit
+        ([top] * half + [0] * (n - half), [1] + [0] * (n - 1)),  # leading zeros: 0..099 + 1
+        ([1] * n, [top - 1] * n),  # 11..1 + 88..8 = 99..9: no carry at all
+    ]
+    a = torch.tensor([p[0] for p in pairs], dtype=torch.int64)
+    b = torch.tensor([p[1] for p in pairs], dtype=torch.int64)
+    return a, b
+
+
+def eval_operands(
+    kind: str, size: int, num_digits: int, base: int, generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    """Operands of an evaluation set: ``size`` problems of exactly-``num_digits``-digit kind
+    "random" (uniform digits), "carry" (full ripple), "mixed" (carry-rich, p=0.5) or "edge"
+    (the fixed edge cases; ``size`` is ignored)."""
+    if kind == "random":
+        return sample_digits(size, num_digits, base, generator)
+    if kind == "carry":
+        return sample_full_ripple(size, num_digits, base, generator)
+    if kind == "mixed":
+        return sample_carry(size, num_digits, base, generator, probability=0.5)
+    if kind == "edge":
+        return edge_cases(num_digits, base)
+    raise ValueError(f"unknown evaluation kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
+
+
+def eval_blocks(
+    kind: str, size: int, num_digits: int, base: int, seed: int, block_size: int = EVAL_BLOCK
+) -> Iterator[tuple[Tensor, Tensor]]:
+    """The evaluation suite (kind, num_digits) of ``seed`` as operand blocks of up to
+    ``block_size`` problems. Block ``i`` comes from its own generator, so the suite is the same
+    whether it is held whole (the data module) or streamed block by block (``adder evaluate``)."""
+    if kind == "edge":
+        yield edge_cases(num_digits, base)
+        return
+    if kind not in EVAL_KINDS:
+        raise ValueError(f"unknown evaluation kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
+    kind_index = EVAL_KINDS.index(kind)
+    for index, start in enumerate(range(0, size, block_size)):
+        generator = make_generator(seed, STREAM_EVAL, kind_index, num_digits, index)
+        yield eval_operands(kind, min(block_size, size - start), num_digits, base, generator)

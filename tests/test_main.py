@@ -1,0 +1,87 @@
+"""The ``adder`` command: one entry point for training (LightningCLI) and for using a model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adder.__main__ import main
+from tests.helpers.cli import QUIET, REPO, run_dirs, tiny_fit_args
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("fit", "validate", "test", "predict", "add", "evaluate", "sweep"):
+        assert command in out
+
+
+@pytest.mark.slow
+def test_fit_by_config_name_from_any_directory_then_add_with_the_newest_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no configs/ here: `lstm` is the shipped config
+    assert main(["fit", "--config", "lstm", *QUIET, *tiny_fit_args(3)]) == 0
+    (run,) = run_dirs(tmp_path)
+    assert "cell: lstm" in (run / "config.yaml").read_text()
+    capsys.readouterr()
+    assert main(["add", "12", "34"]) == 0  # no --ckpt: the newest run's last.ckpt
+    captured = capsys.readouterr()
+    assert captured.out.strip().isdigit()
+    assert (
+        captured.err.strip() == f"using {Path('lightning_logs/version_0/checkpoints/last.ckpt')} "
+        "(the newest run's last checkpoint; --ckpt picks another)"
+    )
+
+
+def test_a_config_that_is_neither_a_file_nor_shipped_is_one_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--config", "no_such_config"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no_such_config" in err[0]
+
+
+@pytest.mark.slow
+def test_installed_package_gives_the_adder_command_with_its_configs(tmp_path: Path) -> None:
+    # `pip install .` (not editable) into a separate prefix; its dependencies are this environment's.
+    target = tmp_path / "installed"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(REPO)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    env = dict(os.environ, PYTHONPATH=str(target))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = target / "bin" / "adder"
+    where = subprocess.run(
+        [sys.executable, "-c", "import adder; print(adder.__file__)"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(target)  # the installed copy, not this checkout
+    printed = subprocess.run(
+        [sys.executable, str(script), "fit", "--config", "gru", "--print_config"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "cell: gru" in printed.stdout
+    study = subprocess.run(
+        [sys.executable, str(script), "sweep", "no_such_study"], cwd=elsewhere, env=env, capture_output=True, text=True
+    )
+    assert study.returncode == 2 and "hidden_size" in study.stderr  # the shipped studies are listed
