@@ -274,6 +274,51 @@ def host_syncs(repeats: int, device: str, steps: int = 500, warmup: int = 50) ->
     return lines
 
 
+@section("startup")
+def add_startup(repeats: int, device: str, runs: int = 10) -> list[str]:
+    """Whole ``adder add`` processes against ``import torch`` alone, paired and alternated."""
+    import torch
+
+    from adder.models import build_model
+
+    torch_import, add_process, differences = [], [], []
+    with tempfile.TemporaryDirectory() as root:
+        # The start-up does not depend on training: an untrained default model, saved as fit saves it.
+        hparams = {"cell": "rnn", "encoding": "embedding", "input_size": 64, "hidden_size": 64, "num_layers": 2,
+                   "base": 10, "num_digits": 10}  # fmt: skip
+        model = build_model(**hparams)
+        checkpoint = Path(root) / "last.ckpt"
+        state = {f"model.{k}": v for k, v in model.state_dict().items()}
+        torch.save({"state_dict": state, "hyper_parameters": hparams}, checkpoint)
+        sides = {
+            "torch": ["-c", "import torch"],
+            "add": ["-m", "adder", "add", "--ckpt", str(checkpoint), "123", "456"],
+        }
+        for run in range(repeats * runs):
+            seconds = {}
+            for side in ("torch", "add") if run % 2 == 0 else ("add", "torch"):
+                start = time.perf_counter()
+                run_python(sides[side])
+                seconds[side] = time.perf_counter() - start
+            torch_import.append(seconds["torch"])
+            add_process.append(seconds["add"])
+            differences.append(seconds["add"] - seconds["torch"])
+    return [
+        "## 6. Start-up of `adder add`",
+        "",
+        f'Whole processes, paired and alternated, {repeats * runs} pairs: `python -c "import torch"` against '
+        "`python -m adder add --ckpt CKPT 123 456` on the default model (untrained: the time does not depend "
+        "on the weights). Target: `adder add` within torch's import time + 0.5 s (it imports no Lightning).",
+        "",
+        "| measure | seconds, median (min-max) |",
+        "| --- | --- |",
+        f'| `python -c "import torch"` | {summary(torch_import, 2)} |',
+        f"| `python -m adder add --ckpt CKPT 123 456` | {summary(add_process, 2)} |",
+        f"| **difference per pair** | **{summary(differences, 2)}** |",
+        "",
+    ]
+
+
 #: Hand-written notes on the figures (what was changed, what is missed), appended to the page.
 NOTES = REPO / "docs" / "performance_notes.md"
 
@@ -345,6 +390,7 @@ def write_page(results: Path, output: Path) -> None:
         "| time to 100% validation <= 0.5x the course report's loop, whole processes | 3, ratio row |",
         "| evaluation digits/s at 1,000-100,000 digits within 20% of each other | 4, last line |",
         "| on a GPU: the same, with no host synchronisation per training step | (GPU) sections, 5 |",
+        "| `adder add` start-up within `import torch` + 0.5 s | 6, difference row |",
         "",
     ]
     body = [p.read_text() for p in cpu + gpu]
