@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import signal
 import threading
@@ -70,6 +71,31 @@ class AdderProgressBar(TQDMProgressBar):
 
     def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
         return {**super().get_metrics(trainer, pl_module), **getattr(pl_module, "progress_bar_values", {})}
+
+    # The training stream has no epochs: the bar counts optimizer steps up to max_steps
+    # ("step 1200/5000") instead of batches of an endless "Epoch 0". A fixed data set keeps
+    # Lightning's epoch bar.
+    def _counts_steps(self, trainer: L.Trainer) -> bool:
+        return math.isinf(trainer.num_training_batches) and trainer.max_steps > 0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_epoch_start(trainer, pl_module)
+        if self._counts_steps(trainer):
+            self.train_progress_bar.reset(total=trainer.max_steps)
+            self.train_progress_bar.initial = 0
+            self.train_progress_bar.n = trainer.global_step
+            self.train_progress_bar.set_description("step")
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        if not self._counts_steps(trainer):
+            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+            return
+        step = trainer.global_step
+        if self.is_enabled and (step % self.refresh_rate == 0 or step == trainer.max_steps):
+            self.train_progress_bar.n = step
+            self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
 
 
 class StopAtTarget(Callback):

@@ -22,7 +22,7 @@ import lightning  # noqa: E402
 from jsonargparse import ActionConfigFile  # noqa: E402
 from lightning import LightningModule, Trainer  # noqa: E402
 from lightning.fabric.plugins.environments import SLURMEnvironment  # noqa: E402
-from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar  # noqa: E402
+from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar, TQDMProgressBar  # noqa: E402
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI  # noqa: E402
 from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E402
 from torch.optim import Optimizer  # noqa: E402
@@ -40,6 +40,8 @@ from adder.config_files import resolve_config_flags  # noqa: E402
 from adder.data import AdditionDataModule  # noqa: E402
 from adder.errors import InputError, OneLineErrors, fail  # noqa: E402
 from adder.module import DEFAULT_OPTIMIZER, AdderModule, NonFiniteLossError  # noqa: E402
+from adder.reporting import exact_match_table  # noqa: E402
+from adder.tracking import FitSummary, RunConfig  # noqa: E402
 
 LOGGER_DEFAULTS = {"save_dir": ".", "name": "lightning_logs"}
 TRAINER_DEFAULTS: dict[str, Any] = {
@@ -48,7 +50,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "check_val_every_n_epoch": None,  # count validation intervals across epochs (fixed-dataset mode)
     "log_every_n_steps": 25,
     "logger": {
-        "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+        "class_path": "adder.loggers.TensorBoardLogger",
         # save_dir "." follows --trainer.default_root_dir (see AdderCLI.before_instantiate_classes)
         "init_args": {**LOGGER_DEFAULTS, "default_hp_metric": False},
     },
@@ -103,7 +105,8 @@ class AdderCLI(LightningCLI):
         # optimizer step (LightningCLI's default would step it at epoch ends, i.e. never).
         if lr_scheduler is None:
             return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
+        schedule = {"scheduler": lr_scheduler, "interval": "step", "name": "train/lr"}  # the key it is logged under
+        return {"optimizer": optimizer, "lr_scheduler": schedule}
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         super().parse_arguments(parser, args)
@@ -111,6 +114,8 @@ class AdderCLI(LightningCLI):
         # check the file first, so that a missing or corrupt one is one clear line, not a traceback.
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if subcommand in ("validate", "test") and not any(arg.split("=")[0] == "--verbose" for arg in args or []):
+            self.config[subcommand].verbose = False  # Lightning's per-dataloader tables; ours is after_test
         if ckpt_path and ckpt_path not in CKPT_ALIASES:
             hparams = load_checkpoint(ckpt_path).get("hyper_parameters") or {}
             data = self.config[subcommand].data
@@ -129,17 +134,23 @@ class AdderCLI(LightningCLI):
         if config.get("model") and config.model.get("cell") == "mlp":
             _fit_data_to_mlp(config.data)
         logger = config.trainer.logger
-        if not getattr(logger, "class_path", "").endswith("TensorBoardLogger"):
+        # Only TensorBoard's run directories take more writers: a reused one gains an event file,
+        # where Lightning's CSVLogger deletes the metrics.csv it finds (other loggers: a new run).
+        if not str(getattr(logger, "class_path", "")).endswith("TensorBoardLogger"):
             return
+        init_args = logger.init_args
         root = config.trainer.default_root_dir
-        if root and str(logger.init_args.save_dir) == LOGGER_DEFAULTS["save_dir"]:
-            logger.init_args.save_dir = root
-        if self.subcommand == "fit":
-            _log_into_resumed_run(logger.init_args, config.get("ckpt_path"), root)
+        if root and str(init_args.save_dir) == LOGGER_DEFAULTS["save_dir"]:
+            init_args.save_dir = root
+        # fit resumes the run; validate, test and predict of a run's checkpoint add to that run.
+        _log_into_resumed_run(init_args, config.get("ckpt_path"), root, self.subcommand == "fit")
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
-        trainer.callbacks.append(Interruptible())
+        trainer.callbacks += [Interruptible(), FitSummary()]
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        if config.get("lr_scheduler") and trainer.loggers:
+            trainer.callbacks.append(LearningRateMonitor(logging_interval="step"))
         bar = trainer.progress_bar_callback
         given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
         if type(bar) is TQDMProgressBar and not any(isinstance(c, ProgressBar) for c in given):
@@ -153,6 +164,42 @@ class AdderCLI(LightningCLI):
             super().instantiate_classes()
         except (ValueError, TypeError) as error:
             raise InputError(_first_line(error)) from error
+
+    def after_fit(self) -> None:
+        run_dir = self.trainer.log_dir or self.trainer.default_root_dir  # every rank: it broadcasts
+        if self.trainer.is_global_zero:
+            print(fit_summary(self.trainer, run_dir), file=sys.stderr)
+
+    def after_test(self) -> None:
+        if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
+            print(exact_match_table(self.trainer.callback_metrics))
+
+
+def fit_summary(trainer: Trainer, run_dir: str) -> str:
+    """What a finished fit left behind and what to do next, as a few lines for the console."""
+    checkpoint = trainer.checkpoint_callback
+    last = getattr(checkpoint, "last_model_path", "") or "(none)"
+    best = getattr(checkpoint, "best_model_path", "") or "(none)"
+    value = trainer.callback_metrics.get("val/exact_match")
+    lines = [
+        "",
+        f"run:      {run_dir}",
+        f"val/exact_match at step {trainer.global_step}: "
+        + ("(not validated)" if value is None else f"{float(value):.4f}"),
+        f"best:     {best}",
+        f"last:     {last}",
+    ]
+    if last != "(none)":
+        config = os.path.join(run_dir, "config.yaml")
+        lines += [
+            "next:",
+            f"  adder fit --config {config} --ckpt_path {last} --trainer.max_steps N   # train on",
+            f"  adder test --ckpt_path {last}",
+            f"  adder add --ckpt {last} 123 456",
+        ]
+    if trainer.loggers:
+        lines.append(f"  tensorboard --logdir {os.path.dirname(run_dir)}")
+    return "\n".join(lines)
 
 
 def _check_learning_rate(optimizer: Any) -> None:
@@ -179,11 +226,11 @@ def _fit_data_to_mlp(data: Any) -> None:
         )
 
 
-def _log_into_resumed_run(logger_args: Any, ckpt_path: str | None, root: str | None) -> None:
-    """Resuming a run (--ckpt_path in its checkpoints/, or SLURM's requeue checkpoint): keep
-    logging into its directory, same version, instead of starting a new one. A version, name or
-    save_dir the user gave is used as given."""
-    run_dir = _resumed_run_dir(ckpt_path, root or ".")
+def _log_into_resumed_run(logger_args: Any, ckpt_path: str | None, root: str | None, fitting: bool) -> None:
+    """A checkpoint of a run (--ckpt_path in its checkpoints/, or SLURM's requeue checkpoint when
+    fitting): keep logging into its directory, same version, instead of starting a new one. A
+    version, name or save_dir the user gave is used as given."""
+    run_dir = _resumed_run_dir(ckpt_path, root or ".", fitting)
     if run_dir is None or logger_args.get("version") is not None:
         return
     if logger_args.name != LOGGER_DEFAULTS["name"] and logger_args.name != run_dir.parent.name:
@@ -197,10 +244,10 @@ def _log_into_resumed_run(logger_args: Any, ckpt_path: str | None, root: str | N
     logger_args.version = run_dir.name
 
 
-def _resumed_run_dir(ckpt_path: str | None, root: str) -> Path | None:
+def _resumed_run_dir(ckpt_path: str | None, root: str, fitting: bool) -> Path | None:
     if ckpt_path and ckpt_path not in CKPT_ALIASES:
         return run_dir_of(ckpt_path)
-    if ckpt_path == "hpc" or (ckpt_path is None and SLURMEnvironment.detect()):
+    if fitting and (ckpt_path == "hpc" or (ckpt_path is None and SLURMEnvironment.detect())):
         # Lightning resumes a requeued SLURM job from the newest hpc_ckpt_N.ckpt in
         # default_root_dir; its run is the one whose checkpoints/ the checkpoint callback wrote.
         saved = [
@@ -236,8 +283,6 @@ def main(args: ArgsType = None) -> AdderCLI:
     warnings.filterwarnings("ignore", message=r".*configure_optimizers` will be overridden.*")
     # The command line itself, with shipped config names resolved, is what is passed as args.
     warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
-    # validate/test/predict of a checkpoint restore its callbacks' state into another run's folder.
-    warnings.filterwarnings("ignore", message=r".*The dirpath has changed from.*")
     if args is None or isinstance(args, (list, tuple)):
         args = resolve_config_flags(sys.argv[1:] if args is None else args)
     try:
@@ -246,6 +291,7 @@ def main(args: ArgsType = None) -> AdderCLI:
             AdditionDataModule,
             trainer_defaults=TRAINER_DEFAULTS,
             seed_everything_default=0,
+            save_config_callback=RunConfig,
             save_config_kwargs={"overwrite": True},
             args=args,
         )

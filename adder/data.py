@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import Any
 
 import lightning as L
 import torch
@@ -16,6 +17,11 @@ from adder.suites import EVAL_KINDS, LENGTH_MULTIPLES, SUITE_SIZE, eval_blocks
 
 #: The default training mixture: uniform digits, carry chains and repeated pairs (docs/results.md).
 DEFAULT_SAMPLING = {"digits": 0.4, "carry": 0.4, "repeat": 0.2}
+
+
+def default_block_batches(batch_size: int, num_digits: int) -> int:
+    """Batches per sampler call when not given: about a million digits, at most 16 batches."""
+    return max(1, min(16, 2**20 // (batch_size * (num_digits + 1))))
 
 
 class BatchStream(IterableDataset):
@@ -41,8 +47,8 @@ class BatchStream(IterableDataset):
     ) -> None:
         self.sampler, self.batch_size = sampler, batch_size
         self.seed, self.rank, self.start = seed, rank, start
-        if block_batches is None:  # ~1M digits per block, at most 16 batches
-            block_batches = max(1, min(16, 2**20 // (batch_size * (sampler.num_digits + 1))))
+        if block_batches is None:
+            block_batches = default_block_batches(batch_size, sampler.num_digits)
         self.block_batches = check_positive("block_batches", block_batches)
         self._block: tuple[int, Batch] | None = None
 
@@ -124,7 +130,7 @@ class AdditionDataModule(L.LightningDataModule):
         block_batches: int | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
+        self.save_hyperparameters(logger=False)  # the CLI logs the whole run config (adder.tracking)
         self.sampler = ProblemSampler(
             base=base,
             num_digits=num_digits,
@@ -212,6 +218,18 @@ class AdditionDataModule(L.LightningDataModule):
             raise ValueError(f"dataset_size={self.dataset_size} with split={self.split} leaves an empty split")
         self.train_set, self.val_set = train, val
         self.test_sets = {f"split/{self.num_digits}": test} if len(test) else {}
+
+    def effective_hparams(self) -> dict[str, Any]:
+        """The settings left to a default (None) as this data module resolved them (after setup)."""
+        block = self.block_batches or default_block_batches(self.batch_size, self.num_digits)
+        return {
+            "sampling": dict(self.sampler.weights),
+            "val_num_digits": self.val_sampler.num_digits,
+            "test_kinds": list(self.test_kinds),
+            "test_lengths": list(self.test_lengths),
+            "seed": self._seed(),
+            "block_batches": None if self.dataset_size is not None else block,
+        }
 
     @property
     def test_set_names(self) -> list[str]:

@@ -69,13 +69,12 @@ class AdderModule(L.LightningModule):
         super().__init__()
         if not 0.0 <= replay_hardest < 1.0:
             raise ValueError(f"replay_hardest must be in [0, 1), got {replay_hardest}")
-        self.save_hyperparameters()
+        self.save_hyperparameters(logger=False)  # the CLI logs the whole run config (adder.tracking)
         self.model = build_model(cell, encoding, input_size, hidden_size, num_layers, base, num_digits)
         self.base = base
         self.eval_chunk_size = eval_chunk_size
         self.replay_hardest = replay_hardest
         self._replay: Tensor | None = None  # (3, k, length): a, b, target of last step's hardest problems
-        self._hparams_logged = False
         self._samples: list[dict[str, str]] = []
         self.progress_bar_values: dict[str, float] = {}  # shown by AdderProgressBar
         self._first_bad_step: Tensor | None = None  # on a GPU: first non-finite step not yet read back (-1: none)
@@ -90,8 +89,6 @@ class AdderModule(L.LightningModule):
     def on_fit_start(self) -> None:
         num_parameters = count_parameters(self.model)
         rank_zero_info(f"adder: {self.hparams.cell} model with {num_parameters:,} trainable parameters")
-        if self.logger is not None:
-            self.logger.log_metrics({"model/num_parameters": float(num_parameters)}, step=0)
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         fresh = batch[0].shape[0]
@@ -191,15 +188,8 @@ class AdderModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         if self.trainer.sanity_checking or "val/exact_match" not in self.trainer.callback_metrics:
             return
-        exact_match = float(self.trainer.callback_metrics["val/exact_match"])
-        # The hparams view links runs to a measured validation exact match, never a placeholder:
-        # the hyperparameters are written once, with the first real value.
-        if not self._hparams_logged and self.logger is not None:
-            params = dict(self.hparams)
-            params["num_parameters"] = count_parameters(self.model)
-            self.logger.log_hyperparams(params, {"hp_metric": exact_match})
-            self._hparams_logged = True
-        self.log("hp_metric", exact_match, sync_dist=True)
+        # hp_metric, TensorBoard's default HParams metric, is the measured validation exact match.
+        self.log("hp_metric", self.trainer.callback_metrics["val/exact_match"], sync_dist=True)
         writer = self._tensorboard()
         if writer is not None and self._samples:
             writer.add_text("val/samples", samples_markdown(self._samples), self.global_step)

@@ -73,3 +73,18 @@ def length_figure(curves: Mapping[str, Sequence[tuple[int, float]]], ylabel: str
     axes.legend()
     figure.tight_layout()
     return figure
+
+
+def exact_match_table(metrics: Mapping[str, Any], prefix: str = "test/exact_match/") -> str:
+    """One table of exact match in %, a row per problem kind and a column per length."""
+    curves = by_length(metrics, prefix)
+    lengths = sorted({length for points in curves.values() for length, _ in points})
+    if not lengths:
+        return "no test results"
+    width = max(8, *(len(f"{n:,}") + 1 for n in lengths))
+    lines = [f"{'exact match %':<14}" + "".join(f"{f'{n:,}':>{width}}" for n in lengths)]
+    for kind, points in curves.items():
+        values = dict(points)
+        cells = (f"{100 * values[n]:>{width}.2f}" if n in values else f"{'-':>{width}}" for n in lengths)
+        lines.append(f"{kind:<14}" + "".join(cells))
+    return "\n".join(lines)

@@ -22,7 +22,9 @@ An experiment file::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
+import io
 import itertools
 import json
 import logging
@@ -174,25 +176,24 @@ def run_point(experiment: Experiment, point: Point, run_dir: Path, quick: bool) 
     base = ["--config", str(experiment.config)] if experiment.config else []  # the CLI resolves shipped names
     point_flags = experiment.flags(point, quick)
     flags = {**point_flags, **QUIET, "trainer.default_root_dir": str(run_dir)}
-    fit_args = [*base, *command_line(flags), "--trainer.logger.init_args.version", "fit"]
+    # The run is the point's directory itself, so that TensorBoard names it after the point.
+    run_name = [
+        "--trainer.logger.init_args.save_dir",
+        str(run_dir.parent),
+        "--trainer.logger.init_args.name",
+        "",
+        "--trainer.logger.init_args.version",
+        run_dir.name,
+    ]
+    fit_args = [*base, *command_line(flags), *run_name]
     start = time.perf_counter()
-    fit = main(["fit", *fit_args])
+    with quiet():
+        fit = main(["fit", *fit_args])
     seconds = time.perf_counter() - start
     fit_dir = Path(fit.trainer.log_dir or run_dir)
     checkpoint = fit_dir / "checkpoints" / "last.ckpt"
-    test = main(
-        [
-            "test",
-            "--config",
-            str(fit_dir / "config.yaml"),
-            "--ckpt_path",
-            str(checkpoint),
-            "--trainer.logger.init_args.version",
-            "test",
-            "--verbose",
-            "false",
-        ]
-    )
+    with quiet():  # the test's metrics go into the fit's run: one TensorBoard run per point
+        test = main(["test", "--config", str(fit_dir / "config.yaml"), "--ckpt_path", str(checkpoint)])
     metrics = {k: float(v) for k, v in test.trainer.callback_metrics.items() if k.startswith("test/")}
     record: dict[str, Any] = {
         "label": point.label,
@@ -209,6 +210,13 @@ def run_point(experiment: Experiment, point: Point, run_dir: Path, quick: bool) 
         record["samples"] = _samples(fit, checkpoint)
     _write_json(run_dir / "result.json", record)
     return record
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Keep a run's own console output (summaries, tables) out of the sweep's progress lines."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
 
 
 def _link(experiment: Experiment) -> str:

@@ -51,9 +51,7 @@ def test_quick_sweep_writes_a_report_and_does_not_rerun(tmp_path: Path, capsys: 
     assert "[1/2] blog_mlp_vs_rnn: MLP ... 4 steps" in out and "[2/2] blog_mlp_vs_rnn: RNN ... 4 steps" in out
     result = json.loads((tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "result.json").read_text())
     assert result["num_parameters"] == 745 and 0.0 <= result["metrics"]["test/exact_match/split/3"] <= 1.0
-    assert (
-        tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "lightning_logs" / "fit" / "checkpoints" / "last.ckpt"
-    ).is_file()
+    assert (tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "checkpoints" / "last.ckpt").is_file()
     report = (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
     assert "| MLP | 775 | 4 |" in report and "76.25%" in report  # ours beside the blog's figure
     pytest.importorskip("matplotlib")

@@ -1,0 +1,184 @@
+"""What a run records about itself: its whole configuration as HParams, and its fit in numbers.
+
+Every run logs its effective configuration once, flattened to dotted keys (``model.hidden_size``,
+``optimizer.lr``, ``trainer.max_steps``, ...) plus ``num_parameters``, so TensorBoard's HParams view
+can compare runs by whatever was changed. At the end of fit it logs what HParams shows beside
+them: the best validation exact match, the step of the first perfect validation and the fit time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import lightning as L
+import yaml
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.cli import SaveConfigCallback
+
+#: Trainer settings that change what a run learns (the rest say where and how it reports).
+TRAINER_KEYS = (
+    "max_steps",
+    "min_steps",
+    "max_epochs",
+    "val_check_interval",
+    "check_val_every_n_epoch",
+    "accumulate_grad_batches",
+    "gradient_clip_val",
+    "gradient_clip_algorithm",
+    "precision",
+    "deterministic",
+    "accelerator",
+    "devices",
+    "num_nodes",
+    "strategy",
+    "limit_train_batches",
+)
+#: Top-level config sections logged whole.
+SECTIONS = ("model", "data", "optimizer", "lr_scheduler", "early_stopping")
+
+
+def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, bool | int | float | str]:
+    """Nested config -> ``{"a.b": value}`` of TensorBoard-ready scalars.
+
+    ``class_path``/``init_args`` pairs (an optimizer, a scheduler) become ``optimizer`` (the class)
+    and ``optimizer.lr`` etc.; None, booleans, lists and mappings are written as in config.yaml
+    (``null``, ``true``, inline YAML); numbers stay numbers.
+    """
+    flat: dict[str, bool | int | float | str] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and "class_path" in value:
+            flat[name] = str(value["class_path"])
+            flat.update(flatten(value.get("init_args") or {}, f"{name}."))
+        elif isinstance(value, Mapping) and value and all(isinstance(k, str) for k in value) and prefix == "":
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = scalar(value)
+    return flat
+
+
+def scalar(value: Any) -> bool | int | float | str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # TensorBoard would file a bool as the number 0 or 1
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return value
+    if isinstance(value, (list, tuple, Mapping)):
+        return yaml.safe_dump(_plain(value), default_flow_style=True, sort_keys=False, width=10**6).strip()
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
+
+
+def run_hparams(
+    config: Mapping[str, Any], num_parameters: int, resolved: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, bool | int | float | str]:
+    """The HParams of a run: its configuration, flattened, with the values ``resolved`` (section ->
+    key -> value) in place of the defaults they resolve, and its size."""
+    wanted: dict[str, Any] = {key: config.get(key) for key in SECTIONS}
+    trainer = config.get("trainer") or {}
+    wanted["trainer"] = {key: trainer.get(key) for key in TRAINER_KEYS if key in trainer}
+    for section, values in (resolved or {}).items():
+        wanted[section] = {**(wanted.get(section) or {}), **values}
+    wanted["seed_everything"] = config.get("seed_everything")
+    wanted["ckpt_path"] = config.get("ckpt_path")
+    flat = flatten(wanted)
+    flat["num_parameters"] = num_parameters
+    return flat
+
+
+class RunConfig(SaveConfigCallback):
+    """Saves the run's config next to its events and logs it as HParams (the hook Lightning's
+    SaveConfigCallback leaves for this). fit writes ``config.yaml``; a later validate, test or
+    predict in the same run writes ``<stage>_config.yaml`` instead of replacing it, and logs its
+    HParams only when the run is its own (a checkpoint from outside any run)."""
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        stage = str(getattr(stage, "value", stage))  # Lightning passes a TrainerFn
+        if stage != "fit":
+            self.config_filename = f"{stage}_config.yaml"
+        super().setup(trainer, pl_module, stage)
+
+    def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        import os
+
+        from adder.models import count_parameters
+
+        # Runs on rank 0 only: trainer.log_dir would wait for the other ranks, the logger's does not.
+        log_dir = trainer.loggers[0].log_dir if trainer.loggers else None
+        fitted_here = log_dir is not None and os.path.isfile(os.path.join(log_dir, "config.yaml"))
+        if stage != "fit" and fitted_here:
+            return  # the run's HParams are fit's; this stage adds its metrics to them
+        resolved: dict[str, dict[str, Any]] = {
+            "trainer": {
+                "precision": trainer.precision,
+                "accelerator": type(trainer.accelerator).__name__,
+                "devices": trainer.num_devices,
+                "strategy": type(trainer.strategy).__name__,
+            }
+        }
+        datamodule = trainer.datamodule
+        if hasattr(datamodule, "effective_hparams"):
+            resolved["data"] = datamodule.effective_hparams()
+        params = run_hparams(self.config.as_dict(), count_parameters(pl_module.model), resolved)
+        for logger in trainer.loggers:
+            logger.log_hyperparams(params)
+
+
+class FitSummary(Callback):
+    """Logs, when fit ends: ``val/exact_match_best``, ``val/first_perfect_step`` (only if a
+    validation was perfect) and ``train/fit_seconds`` (summed over resumed parts of the run)."""
+
+    def __init__(self, monitor: str = "val/exact_match") -> None:
+        self.monitor = monitor
+        self.best: float | None = None
+        self.first_perfect_step: int | None = None
+        self.seconds_before = 0.0  # fit time of earlier parts of a resumed run
+        self._started: float | None = None
+
+    @property
+    def fit_seconds(self) -> float:
+        running = time.monotonic() - self._started if self._started is not None else 0.0
+        return self.seconds_before + running
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._started = time.monotonic()
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        value = trainer.callback_metrics.get(self.monitor)
+        if trainer.sanity_checking or trainer.state.fn != "fit" or value is None:
+            return
+        value = float(value)
+        self.best = value if self.best is None else max(self.best, value)
+        if value >= 1.0 and self.first_perfect_step is None:
+            self.first_perfect_step = trainer.global_step
+
+    def summary(self) -> dict[str, float]:
+        metrics = {"train/fit_seconds": round(self.fit_seconds, 1)}
+        if self.best is not None:
+            metrics[f"{self.monitor}_best"] = self.best
+        if self.first_perfect_step is not None:
+            metrics["val/first_perfect_step"] = float(self.first_perfect_step)
+        return metrics
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
+                logger.log_metrics(self.summary(), step=trainer.global_step)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "first_perfect_step": self.first_perfect_step, "seconds": self.fit_seconds}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best = state_dict.get("best")
+        self.first_perfect_step = state_dict.get("first_perfect_step")
+        self.seconds_before = float(state_dict.get("seconds") or 0.0)

@@ -1,0 +1,102 @@
+"""A real TensorBoard server over a run that was fit and then tested, read through its HTTP API."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def request(url: str, body: dict[str, Any] | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "X-XSRF-Protected": "1"}
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wait_for(url: str, server: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"tensorboard exited: {server.stderr.read() if server.stderr else ''}")
+        try:
+            request(url)
+            return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.5)
+    raise AssertionError(f"tensorboard did not answer {url} in {seconds} s")
+
+
+def test_tensorboard_shows_one_run_with_its_config_and_test_metrics(tmp_path: Path) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(6), "--optimizer.lr", "0.002")
+    (run,) = run_dirs(tmp_path)
+    run_cli(
+        "test",
+        tmp_path,
+        "--ckpt_path",
+        str(run / "checkpoints" / "last.ckpt"),
+        "--data.num_digits",
+        "3",
+        "--data.test_size",
+        "40",
+        "--data.test_lengths",
+        "[3, 6]",
+    )
+
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "tensorboard.main",
+        "--logdir",
+        str(tmp_path / "lightning_logs"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--reload_interval",
+        "1",
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/data/runs", server)
+        deadline = time.monotonic() + 60
+        while True:  # the first load of the event files can trail the server's start
+            tags = request(f"{base}/data/plugin/scalars/tags")
+            if "test/exact_match/random/6" in tags.get("version_0", {}) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert list(tags) == ["version_0"]  # fit and both test lengths are one run
+        run_tags = set(tags["version_0"])
+        assert {"train/loss", "val/exact_match", "test/exact_match/random/3", "test/exact_match/carry/6"} <= run_tags
+        assert "epoch" not in run_tags
+
+        experiment = request(f"{base}/data/plugin/hparams/experiment", {"experimentName": ""})
+        columns = {info["name"] for info in experiment["hparamInfos"]}
+        metrics = {info["name"]["tag"] for info in experiment["metricInfos"]}
+        assert {"optimizer.lr", "data.num_digits", "model.cell", "num_parameters"} <= columns
+        assert not any(name.startswith("_") for name in columns)
+        assert {"test/exact_match/random/3", "val/exact_match_best", "train/fit_seconds"} <= metrics
+    finally:
+        server.terminate()  # stopped by its PID
+        server.wait(timeout=30)
+    assert server.returncode is not None
