@@ -77,7 +77,8 @@ class AdderModule(L.LightningModule):
         self._replay: Tensor | None = None  # (3, k, length): a, b, target of last step's hardest problems
         self._samples: list[dict[str, str]] = []
         self.progress_bar_values: dict[str, float] = {}  # shown by AdderProgressBar
-        self._first_bad_step: Tensor | None = None  # on a GPU: first non-finite step not yet read back (-1: none)
+        self._first_bad_step: Tensor | None = None
+        self._checkpoint_step = 0  # the training step of the checkpoint a validate/test/predict loaded  # on a GPU: first non-finite step not yet read back (-1: none)
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         return self.model(a, b)[0]
@@ -131,6 +132,7 @@ class AdderModule(L.LightningModule):
             checkpoint["replay"] = gathered.reshape(-1, *self._replay.shape).cpu()  # (ranks, 3, k, length)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._checkpoint_step = int(checkpoint.get("global_step", 0))
         replays = checkpoint.get("replay")
         rank = self.global_rank
         self._replay = replays[rank] if replays is not None and rank < len(replays) else None
@@ -182,6 +184,7 @@ class AdderModule(L.LightningModule):
         if batch_idx == 0:
             self._samples = sample_rows(a, b, predicted, target, self.base)
         size = a.shape[0]
+        self._log_at_checkpoint_step(size)
         self.log("val/exact_match", exact_match, prog_bar=True, batch_size=size, sync_dist=True)
         self.log("val/digit_acc", digit_acc, batch_size=size, sync_dist=True)
 
@@ -205,7 +208,7 @@ class AdderModule(L.LightningModule):
                 writer.add_scalar(f"test_by_length/exact_match/{kind}", value, length)
         figure = length_figure(curves)
         if figure is not None:
-            writer.add_figure("test/exact_match_vs_length", figure, self.global_step)
+            writer.add_figure("test/exact_match_vs_length", figure, self._checkpoint_step)
 
     def _tensorboard(self) -> Any:
         """The SummaryWriter of the TensorBoard logger on rank 0, else None."""
@@ -220,8 +223,16 @@ class AdderModule(L.LightningModule):
         _, exact_match, digit_acc = self._evaluate(batch)
         name = self._test_set_name(dataloader_idx)
         size = batch[0].shape[0]
+        if dataloader_idx == 0:
+            self._log_at_checkpoint_step(size)
         for metric, value in (("exact_match", exact_match), ("digit_acc", digit_acc)):
             self.log(f"test/{metric}/{name}", value, batch_size=size, sync_dist=True, add_dataloader_idx=False)
+
+    def _log_at_checkpoint_step(self, batch_size: int) -> None:
+        # Outside fit Lightning does not restore the step, and would log these results at step 0 of
+        # the run; a logged "step" is the x value Lightning uses instead (its documented rule).
+        if self.trainer.state.fn != "fit":
+            self.log("step", float(self._checkpoint_step), batch_size=batch_size, add_dataloader_idx=False)
 
     def _test_set_name(self, dataloader_idx: int) -> str:
         datamodule = getattr(self.trainer, "datamodule", None)

@@ -44,7 +44,8 @@ def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, bool | int
 
     ``class_path``/``init_args`` pairs (an optimizer, a scheduler) become ``optimizer`` (the class)
     and ``optimizer.lr`` etc.; None, booleans, lists and mappings are written as in config.yaml
-    (``null``, ``true``, inline YAML); numbers stay numbers.
+    (``null``, ``true``, inline YAML); integers are written as text, so that they read ``10``
+    rather than TensorBoard's ``10.000``; other numbers stay numbers.
     """
     flat: dict[str, bool | int | float | str] = {}
     for key, value in values.items():
@@ -64,7 +65,9 @@ def scalar(value: Any) -> bool | int | float | str:
         return "null"
     if isinstance(value, bool):  # TensorBoard would file a bool as the number 0 or 1
         return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
+    if isinstance(value, int):  # TensorBoard shows every number to 5 digits: 10 would read 10.000
+        return str(value)
+    if isinstance(value, (float, str)):
         return value
     if isinstance(value, (list, tuple, Mapping)):
         return yaml.safe_dump(_plain(value), default_flow_style=True, sort_keys=False, width=10**6).strip()
@@ -92,7 +95,7 @@ def run_hparams(
     wanted["seed_everything"] = config.get("seed_everything")
     wanted["ckpt_path"] = config.get("ckpt_path")
     flat = flatten(wanted)
-    flat["num_parameters"] = num_parameters
+    flat["num_parameters"] = str(num_parameters)
     return flat
 
 

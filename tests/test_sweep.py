@@ -10,6 +10,7 @@ import pytest
 from adder.__main__ import main
 from adder.config_files import EXPERIMENT_DIR
 from adder.sweep import SweepError, load_experiment
+from tests.helpers.tensorboard import hparams, scalars
 
 EXPERIMENTS = sorted(EXPERIMENT_DIR.glob("*.yaml"))
 
@@ -52,6 +53,11 @@ def test_quick_sweep_writes_a_report_and_does_not_rerun(tmp_path: Path, capsys: 
     result = json.loads((tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "result.json").read_text())
     assert result["num_parameters"] == 745 and 0.0 <= result["metrics"]["test/exact_match/split/3"] <= 1.0
     assert (tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "checkpoints" / "last.ckpt").is_file()
+    # Each point is one run (fit and test together) whose HParams hold what the study varies.
+    for label, cell in (("MLP", "mlp"), ("RNN", "rnn")):
+        point = tmp_path / "runs" / "blog_mlp_vs_rnn" / label
+        assert hparams(point)["model.cell"] == cell
+        assert {"test/exact_match/split/3", "val/exact_match"} <= set(scalars(point))
     report = (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
     assert "| MLP | 775 | 4 |" in report and "76.25%" in report  # ours beside the blog's figure
     pytest.importorskip("matplotlib")
