@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ EXPERIMENTS = sorted(EXPERIMENT_DIR.glob("*.yaml"))
 def test_shipped_experiments_load(path: Path) -> None:
     experiment = load_experiment(path)
     assert experiment.name == path.stem
-    assert experiment.points and experiment.quick  # every study has a smoke-test budget
+    assert (experiment.points or experiment.search) and experiment.quick  # every study has a smoke-test budget
     assert set(experiment.reference) <= {p.label for p in experiment.points}
 
 
@@ -45,27 +44,52 @@ def test_bad_experiment_files(text: str, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_quick_sweep_writes_a_report_and_does_not_rerun(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    experiment = str(EXPERIMENTS[0].parent / "blog_mlp_vs_rnn.yaml")
-    args = ["sweep", experiment, "--quick", "--runs-dir", str(tmp_path / "runs"), "--docs-dir", str(tmp_path / "docs")]
+    args = [
+        "sweep",
+        "blog_mlp_vs_rnn",
+        "--quick",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--docs-dir",
+        str(tmp_path / "docs"),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "[1/2] blog_mlp_vs_rnn: MLP ... 4 steps" in out and "[2/2] blog_mlp_vs_rnn: RNN ... 4 steps" in out
-    result = json.loads((tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "result.json").read_text())
-    assert result["num_parameters"] == 745 and 0.0 <= result["metrics"]["test/exact_match/split/3"] <= 1.0
-    assert (tmp_path / "runs" / "blog_mlp_vs_rnn" / "RNN" / "checkpoints" / "last.ckpt").is_file()
-    # Each point is one run (fit and test together) whose HParams hold what the study varies.
+    assert "blog_mlp_vs_rnn: MLP seed 0 ... 4 steps" in out and "blog_mlp_vs_rnn: RNN seed 0 ... 4 steps" in out
+    assert "2 of 2 trials done" in out
+    # Each trial is one run (fit and test together) whose HParams hold what the study varies.
     for label, cell in (("MLP", "mlp"), ("RNN", "rnn")):
-        point = tmp_path / "runs" / "blog_mlp_vs_rnn" / label
-        assert hparams(point)["model.cell"] == cell
-        assert {"test/exact_match/split/3", "val/exact_match"} <= set(scalars(point))
+        run = tmp_path / "runs" / "blog_mlp_vs_rnn" / label / "seed0"
+        assert (run / "checkpoints" / "last.ckpt").is_file()
+        assert hparams(run)["model.cell"] == cell
+        assert {"test/exact_match/split/3", "val/exact_match"} <= set(scalars(run))
     report = (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
-    assert "| MLP | 775 | 4 |" in report and "76.25%" in report  # ours beside the blog's figure
+    assert "| MLP | 775 | 1/1 | 4 |" in report and "| RNN | 745 | 1/1 | 4 |" in report
+    assert "76.25%" in report  # ours beside the blog's figure
     pytest.importorskip("matplotlib")
     assert (tmp_path / "docs" / "blog_mlp_vs_rnn_curves.png").stat().st_size > 0
-    # Run again: both points are done, nothing retrains.
+    # Run again: both trials are done in the study's storage, nothing retrains.
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert out.count("already done") == 2
+    assert " steps in " not in out and "2 of 2 trials done" in out
+    # The report can be written again from the storage alone.
+    (tmp_path / "docs" / "blog_mlp_vs_rnn.md").unlink()
+    assert (
+        main(
+            [
+                "sweep",
+                "report",
+                "blog_mlp_vs_rnn",
+                "--quick",
+                "--runs-dir",
+                str(tmp_path / "runs"),
+                "--docs-dir",
+                str(tmp_path / "docs"),
+            ]
+        )
+        == 0
+    )
+    assert "| RNN | 745 | 1/1 | 4 |" in (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
 
 
 def test_missing_experiment_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,5 @@
-"""A callback for tests that drive the real ``train.py`` in a subprocess: it sends the training
-process a signal right after a given optimizer step, as a scheduler or a user would."""
+"""Callbacks for tests that drive the real ``adder fit`` in a subprocess: they send the training
+process a signal right after a given optimizer step, as a scheduler or a user would, and more."""
 
 from __future__ import annotations
 
@@ -48,3 +48,16 @@ class RecordBatches(Callback):
         fingerprint = hash((tuple(a.flatten().tolist()), tuple(b.flatten().tolist())))
         with open(os.path.join(self.directory, f"rank{trainer.global_rank}.txt"), "a") as handle:
             handle.write(f"{trainer.global_step} {fingerprint}\n")
+
+
+class KillOnce(Callback):
+    """SIGKILL this process once ``step`` steps are done, unless ``marker`` exists (then create it):
+    a worker dies mid-trial once, and the trial's resumed run passes the same step unharmed."""
+
+    def __init__(self, step: int, marker: str) -> None:
+        self.step, self.marker = step, marker
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        if trainer.global_step == self.step and not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,280 @@
+"""Trials handed out to workers through an Optuna storage, so that many processes (on one machine
+or many) run a study together, each trial exactly once.
+
+- The storage is a journal file in the runs directory by default, or any Optuna storage URL
+  (``sqlite:///study.db``, ``postgresql://user@host/db``) that workers on many machines share.
+- A grid study enqueues one trial per (point, seed). A worker claims a waiting trial by moving it
+  to RUNNING through the storage, which lets one worker win; a copy enqueued twice by two workers
+  starting together is closed as a duplicate, never run.
+- A search study's trials come from its Optuna sampler (TPE, or NSGA-II for two objectives),
+  with the study's constraints passed to the sampler.
+- A worker stamps its trial with a heartbeat. A trial whose heartbeat has stopped (a killed
+  worker) is marked failed by the next worker and enqueued again; the retry runs in the same run
+  directory, so it resumes from that trial's ``last.ckpt``.
+- A trial that fails (a bad config, a NaN loss) is recorded as failed with its one-line error,
+  and the study goes on.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import FrozenTrial, TrialState
+
+from adder.study.runs import TrialFailed, run_trial
+from adder.study.spec import DEFAULT_GRACE, Experiment, SweepError, metric_value, metric_values
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def open_storage(url: str | None, default_path: Path) -> BaseStorage:
+    """The storage at ``url``, or a journal file at ``default_path`` (no server needed)."""
+    if url is None:
+        default_path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(default_path)))
+    # SQLite serialises writers; wait for the lock instead of failing at once.
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
+    for attempt in range(5):
+        try:
+            return RDBStorage(url, engine_kwargs=engine)
+        except Exception as error:  # a bad URL, a missing driver, a server that does not answer
+            failure = error
+            # Workers starting together race to create Optuna's tables; the loser finds them next time.
+            time.sleep(0.5 * (attempt + 1))
+    message = " ".join(str(failure).split())[:300] or type(failure).__name__
+    raise SweepError(f"cannot open the study storage {url}: {message}")
+
+
+def study_name(experiment: Experiment, quick: bool) -> str:
+    return f"{experiment.name}-quick" if quick else experiment.name
+
+
+def slug(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.+=-]+", "_", label).strip("_") or "point"
+
+
+class StudyQueue:
+    """One study in one storage, as seen by one worker."""
+
+    def __init__(
+        self, experiment: Experiment, storage: BaseStorage, runs_dir: Path, quick: bool, grace: float = DEFAULT_GRACE
+    ) -> None:
+        self.experiment, self.storage, self.runs_dir, self.quick, self.grace = (
+            experiment,
+            storage,
+            runs_dir,
+            quick,
+            grace,
+        )
+        search = experiment.search
+        directions = [direction for direction, _ in search.objectives] if search else ["maximize"]
+        sampler = None
+        if search is not None:
+            constraints = (lambda trial: trial.user_attrs.get("constraints", [1.0])) if search.constraints else None
+            if len(directions) > 1:
+                sampler = optuna.samplers.NSGAIISampler(constraints_func=constraints)
+            else:
+                sampler = optuna.samplers.TPESampler(constraints_func=constraints)
+        self.study = optuna.create_study(
+            study_name=study_name(experiment, quick),
+            storage=storage,
+            directions=directions,
+            sampler=sampler,
+            load_if_exists=True,
+        )
+        self.study_id = storage.get_study_id_from_name(self.study.study_name)
+
+    # ---------------------------------------------------------------------------- the queue
+    def trials(self, *states: TrialState) -> list[FrozenTrial]:
+        return self.storage.get_all_trials(self.study_id, deepcopy=False, states=states or None)
+
+    def total(self) -> int:
+        search = self.experiment.search
+        return search.trials if search else len(self.experiment.points) * len(self.experiment.seeds)
+
+    def enqueue_grid(self) -> None:
+        """One waiting trial per (point, seed) that the study does not hold yet (none for a search)."""
+        have = {_key(t) for t in self.trials()}
+        for point in self.experiment.points:
+            for seed in self.experiment.seeds:
+                if (point.label, seed) not in have:
+                    attrs = {"point": point.label, "seed": seed, "flags": self.experiment.flags(point, self.quick)}
+                    self.study.enqueue_trial({}, user_attrs=attrs)
+
+    def fail_stale(self) -> None:
+        """Mark trials whose worker stopped beating as failed, and enqueue each again to resume."""
+        now = time.time()
+        for trial in self.trials(TrialState.RUNNING):
+            started = trial.datetime_start.timestamp() if trial.datetime_start else now
+            if now - float(trial.user_attrs.get("heartbeat", started)) <= self.grace:
+                continue
+            trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
+            try:
+                self.storage.set_trial_state_values(trial_id, TrialState.FAIL)
+            except UpdateFinishedTrialError:
+                continue  # another worker got there first
+            self._enqueue_again(trial, f"its worker stopped (no heartbeat for {self.grace:.0f} s)")
+
+    def _enqueue_again(self, trial: FrozenTrial, why: str) -> None:
+        """A copy of ``trial`` to run again, in the same run directory (a finished trial cannot be
+        annotated, so the copy says why)."""
+        attrs = {k: v for k, v in trial.user_attrs.items() if k in ("point", "seed", "flags")}
+        self.study.enqueue_trial(dict(trial.params), user_attrs={**attrs, "resumes": trial.number, "why": why})
+
+    def claim(self) -> FrozenTrial | None:
+        """A waiting trial moved to RUNNING by this worker, else a new search trial, else None."""
+        for trial in sorted(self.trials(TrialState.WAITING), key=lambda t: t.number):
+            trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
+            if not self.storage.set_trial_state_values(trial_id, TrialState.RUNNING):
+                continue  # another worker claimed it
+            duplicate = self._duplicate_of(trial)
+            if duplicate is not None:
+                self.storage.set_trial_user_attr(trial_id, "duplicate_of", duplicate)
+                self.storage.set_trial_state_values(trial_id, TrialState.PRUNED)
+                continue
+            return self.storage.get_trial(trial_id)
+        search = self.experiment.search
+        if search is None:
+            return None
+        started = [t for t in self.trials() if "resumes" not in t.user_attrs and "duplicate_of" not in t.user_attrs]
+        if len(started) >= search.trials:
+            return None
+        trial = self.study.ask()
+        if "point" not in trial.user_attrs:  # a new trial from the sampler
+            flags = {**self.experiment.args, **(self.experiment.quick if self.quick else {}), **search.suggest(trial)}
+            trial.set_user_attr("point", f"trial-{trial.number}")
+            trial.set_user_attr("flags", flags)
+        return self.storage.get_trial(self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number))
+
+    def _duplicate_of(self, trial: FrozenTrial) -> int | None:
+        key = _key(trial)
+        if key[0] is None:
+            return None
+        for other in self.trials():
+            if other.number == trial.number or _key(other) != key:
+                continue
+            if other.state in (TrialState.RUNNING, TrialState.COMPLETE) or (
+                other.state == TrialState.WAITING and other.number < trial.number
+            ):
+                return other.number
+        return None
+
+    # --------------------------------------------------------------------------- the work
+    def work(self, out: Callable[[str], None] = print) -> int:
+        """Run trials until none is left to claim; returns how many this worker ran."""
+        done = 0
+        while True:
+            self.fail_stale()
+            trial = self.claim()
+            if trial is None:
+                return done
+            self.run(trial, out)
+            done += 1
+
+    def run(self, trial: FrozenTrial, out: Callable[[str], None]) -> None:
+        trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
+        label = str(trial.user_attrs["point"])
+        flags = dict(trial.user_attrs["flags"])
+        seeds = [int(trial.user_attrs["seed"])] if "seed" in trial.user_attrs else self.experiment.seeds
+        beating = _Heartbeat(self.storage, trial_id, self.grace / 6)
+        prefix = f"{self.experiment.name}: {label}" + (f" seed {seeds[0]}" if len(seeds) == 1 else "")
+        if "resumes" in trial.user_attrs:
+            prefix += f" (resuming trial {trial.user_attrs['resumes']})"
+        try:
+            with beating:
+                records = [
+                    run_trial(self.experiment, flags, seed, self.run_dir(label, seed), self.quick) for seed in seeds
+                ]
+        except TrialFailed as error:
+            self.storage.set_trial_user_attr(trial_id, "error", str(error))
+            self.study.tell(trial.number, state=TrialState.FAIL)
+            out(f"{prefix} ... failed: {error}")
+            return
+        except (SystemExit, KeyboardInterrupt):  # Ctrl-C or SIGTERM: the run saved its last.ckpt
+            self.storage.set_trial_user_attr(trial_id, "error", "interrupted")
+            self.study.tell(trial.number, state=TrialState.FAIL)
+            self._enqueue_again(self.storage.get_trial(trial_id), "its worker was interrupted")
+            raise
+        self.storage.set_trial_user_attr(trial_id, "records", records)
+        self.record_constraints(trial_id, records)  # read by the sampler: set before the trial ends
+        values = self._values(records)
+        if values is None:
+            self.storage.set_trial_user_attr(trial_id, "error", f"no {self.experiment.metric} in the test results")
+            self.study.tell(trial.number, state=TrialState.FAIL)
+            out(f"{prefix} ... failed: no {self.experiment.metric} in the test results")
+            return
+        self.study.tell(trial.number, values)
+        steps = "/".join(str(r["steps"]) for r in records)
+        seconds = sum(r["fit_seconds"] for r in records)
+        out(f"{prefix} ... {steps} steps in {seconds:.0f} s, {self._headline(records)}")
+
+    def run_dir(self, label: str, seed: int) -> Path:
+        return self.runs_dir / self.experiment.name / slug(label) / f"seed{seed}"
+
+    def _values(self, records: list[dict[str, Any]]) -> list[float] | None:
+        search = self.experiment.search
+        if search is None:
+            value = metric_value(records[0], self.experiment.metric)
+            return None if value is None else [value]
+        values = []
+        for _, metric in search.objectives:
+            found = [v for record in records for v in metric_values(record, metric)]
+            if not found:
+                return None
+            values.append(sum(found) / len(found))
+        return values
+
+    def _headline(self, records: list[dict[str, Any]]) -> str:
+        search = self.experiment.search
+        if search is None:
+            value = metric_value(records[0], self.experiment.metric)
+            return f"{self.experiment.metric} = {100 * value:.2f}%" if value is not None else "no metric"
+        parts = [
+            f"{metric} = {values:g}" for (_, metric), values in zip(search.objectives, self._values(records) or [])
+        ]
+        if search.constraints:
+            feasible = all(v <= 0 for v in search.violations(records))
+            parts.append("constraints " + ("met" if feasible else "missed"))
+        return ", ".join(parts)
+
+    def record_constraints(self, trial_id: int, records: list[dict[str, Any]]) -> None:
+        if self.experiment.search and self.experiment.search.constraints:
+            self.storage.set_trial_user_attr(trial_id, "constraints", self.experiment.search.violations(records))
+
+
+def _key(trial: FrozenTrial) -> tuple[Any, Any]:
+    return trial.user_attrs.get("point"), trial.user_attrs.get("seed")
+
+
+class _Heartbeat:
+    """Stamps a trial with the time every few seconds while its worker is alive."""
+
+    def __init__(self, storage: BaseStorage, trial_id: int, interval: float) -> None:
+        self.storage, self.trial_id, self.interval = storage, trial_id, max(0.5, interval)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.storage.set_trial_user_attr(self.trial_id, "heartbeat", time.time())
+            except UpdateFinishedTrialError:  # another worker took it for dead; its copy will rerun
+                return
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

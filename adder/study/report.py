@@ -1,0 +1,226 @@
+"""A study's report and plots, from whatever its storage holds: ``docs/experiments/<study>.md``."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from optuna.trial import FrozenTrial, TrialState
+
+from adder.study.spec import Experiment, _link, metric_value
+
+
+def summary(values: Sequence[float], scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
+    """'mean (min-max)' of one value per seed, or the value alone for one seed."""
+    if not values:
+        return "—"
+    values = [scale * v for v in values]
+    mean = statistics.fmean(values)
+    if len(values) == 1:
+        return f"{mean:.{digits}f}{unit}"
+    return f"{mean:.{digits}f}{unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def completed_records(trials: Sequence[FrozenTrial]) -> dict[str, list[dict[str, Any]]]:
+    """Label -> the records of its completed trials (one per seed), first trial first."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for trial in sorted(trials, key=lambda t: t.number):
+        if trial.state == TrialState.COMPLETE and "records" in trial.user_attrs:
+            grouped.setdefault(str(trial.user_attrs["point"]), []).extend(trial.user_attrs["records"])
+    return grouped
+
+
+def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir: Path, command: str) -> Path:
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    grouped = completed_records(trials)
+    quick = any(r.get("quick") for records in grouped.values() for r in records)
+    lines = [f"# {experiment.title}", ""]
+    if experiment.description:
+        lines += [experiment.description, ""]
+    lines += [
+        f"Produced by `{command}`"
+        + (" (**--quick smoke run: figures are not meaningful**)" if quick else "")
+        + f" from [{experiment.path}]({_link(experiment)}); each row is one `adder fit` then `adder test` on "
+        "its last checkpoint per seed, logged to TensorBoard under the runs directory. With several seeds "
+        "a cell is the mean and, in brackets, the range over the seeds.",
+        "",
+    ]
+    if experiment.search is None:
+        lines += _grid_table(experiment, grouped)
+    else:
+        lines += _search_table(experiment, trials)
+    failed = [t for t in trials if t.state == TrialState.FAIL and "error" in t.user_attrs]
+    if failed:
+        lines += ["Trials that failed:", ""]
+        lines += [f"- trial {t.number} ({t.user_attrs.get('point')}): {t.user_attrs['error']}" for t in failed]
+        lines.append("")
+    samples = [(label, records[0]["samples"]) for label, records in grouped.items() if records[0].get("samples")]
+    if samples:
+        lines += _samples_table(samples)
+    for title, name in _plots(experiment, grouped, docs_dir):
+        lines += [f"![{title}]({name})", ""]
+    commands = [r["command"] for records in grouped.values() for r in records]
+    if commands:
+        lines += ["Commands of the individual runs:", "", "```bash", *commands, "```", ""]
+    report = docs_dir / f"{experiment.name}.md"
+    report.write_text("\n".join(lines))
+    return report
+
+
+def _grid_table(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]]) -> list[str]:
+    seeds = max((len(records) for records in grouped.values()), default=0)
+    header = ["point", "parameters", "seeds", "steps", "fit time (s)", f"`{experiment.metric}`"]
+    if experiment.reference:
+        header.append("seed document")
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for point in experiment.points:
+        records = grouped.get(point.label, [])
+        values = [v for r in records if (v := metric_value(r, experiment.metric)) is not None]
+        row = [
+            point.label,
+            f"{records[0]['num_parameters']:,}" if records else "—",
+            f"{len(records)}/{len(experiment.seeds)}",
+            summary([r["steps"] for r in records], digits=0),
+            summary([r["fit_seconds"] for r in records], digits=0),
+            summary(values, scale=100, unit="%"),
+        ]
+        if experiment.reference:
+            row.append(experiment.reference.get(point.label, "—"))
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    if experiment.reference_note:
+        lines += [experiment.reference_note, ""]
+    del seeds
+    return lines
+
+
+def _search_table(experiment: Experiment, trials: Sequence[FrozenTrial]) -> list[str]:
+    search = experiment.search
+    assert search is not None
+    done = [t for t in trials if t.state == TrialState.COMPLETE and "records" in t.user_attrs]
+    keys = list(search.params)
+    header = ["trial", *keys, *(f"{d} `{m}`" for d, m in search.objectives)]
+    if search.constraints:
+        header.append("constraints")
+    feasible = [t for t in done if all(v <= 0 for v in t.user_attrs.get("constraints", []))]
+    lines = [
+        f"{len(done)} trials done of {search.trials}; {len(feasible)} meet every constraint"
+        + (f" ({', '.join(f'`{p} {op} {b:g}`' for p, op, b in search.constraints)})" if search.constraints else "")
+        + ". Best first:",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
+    ]
+    sign = [1 if d == "minimize" else -1 for d, _ in search.objectives]
+
+    def order(t: FrozenTrial) -> tuple:
+        ok = all(v <= 0 for v in t.user_attrs.get("constraints", []))
+        return (not ok, *(s * v for s, v in zip(sign, t.values)))
+
+    for trial in sorted(done, key=order):
+        flags = trial.user_attrs["flags"]
+        row = [str(trial.number), *(str(flags.get(k, "—")) for k in keys), *(f"{v:g}" for v in trial.values)]
+        if search.constraints:
+            row.append("met" if all(v <= 0 for v in trial.user_attrs.get("constraints", [])) else "missed")
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    if "model.cell" in keys and feasible and len(search.objectives) == 1:
+        lines += ["The best trial meeting every constraint, per cell:", ""]
+        for cell in search.params["model.cell"]:
+            mine = [t for t in feasible if t.user_attrs["flags"].get("model.cell") == cell]
+            if mine:
+                best = min(mine, key=order)
+                lines.append(
+                    f"- {cell}: trial {best.number}, {best.values[0]:g}: `{best.user_attrs['records'][0]['command']}`"
+                )
+        lines.append("")
+    return lines
+
+
+def _samples_table(samples: list[tuple[str, list[dict[str, str]]]]) -> list[str]:
+    lines = ["Sample test problems and each model's answer (✓ right, ✗ wrong):", ""]
+    lines += [
+        "| a | b | truth | " + " | ".join(label for label, _ in samples) + " |",
+        "|" + " --- |" * (3 + len(samples)),
+    ]
+    for i, row in enumerate(samples[0][1]):
+        answers = [f"{s[i]['predicted']} {'✓' if s[i]['predicted'] == s[i]['truth'] else '✗'}" for _, s in samples]
+        lines.append(f"| {row['a']} | {row['b']} | {row['truth']} | " + " | ".join(answers) + " |")
+    return [*lines, ""]
+
+
+def _plots(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]], docs_dir: Path) -> list[tuple[str, str]]:
+    """Learning curves and the final metric with error bars over seeds; none without matplotlib."""
+    if not grouped or experiment.search is not None:
+        return []
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: matplotlib is not installed (pip install -e '.[plots]'): no plots written")
+        return []
+    written = []
+    figure, (loss_axes, val_axes) = plt.subplots(1, 2, figsize=(11, 4))
+    for number, (label, records) in enumerate(grouped.items()):
+        color = f"C{number % 10}"  # one colour per point, one line per seed
+        for index, record in enumerate(records):
+            curves, name = record["curves"], label if index == 0 else None
+            if "train/loss" in curves:
+                steps, values = zip(*curves["train/loss"])
+                loss_axes.plot(steps, values, label=name, color=color, alpha=0.8)
+            if "val/exact_match" in curves:
+                steps, values = zip(*curves["val/exact_match"])
+                val_axes.plot(steps, [100 * v for v in values], marker=".", label=name, color=color, alpha=0.8)
+    loss_axes.set(xlabel="step", ylabel="training loss", yscale="log", title="training loss")
+    val_axes.set(xlabel="step", ylabel="exact match (%)", ylim=(-2, 102), title="validation exact match")
+    for axes in (loss_axes, val_axes):
+        axes.grid(True, alpha=0.3)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(fontsize="small")
+    figure.suptitle(experiment.title)
+    figure.tight_layout()
+    name = f"{experiment.name}_curves.png"
+    figure.savefig(docs_dir / name, dpi=110)
+    plt.close(figure)
+    written.append(("learning curves", name))
+
+    labels = [p.label for p in experiment.points]
+    figure, axes = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4))
+    means, lows, highs = [], [], []
+    for label in labels:
+        values = [100 * v for r in grouped.get(label, []) if (v := metric_value(r, experiment.metric)) is not None]
+        mean = statistics.fmean(values) if values else float("nan")
+        means.append(mean)
+        lows.append(mean - min(values) if values else 0.0)
+        highs.append(max(values) - mean if values else 0.0)
+    positions = range(len(labels))
+    axes.bar(
+        positions, means, width=0.6, yerr=[lows, highs], capsize=4, label="this project (mean, min-max over seeds)"
+    )
+    reference = [_percent(experiment.reference.get(label)) for label in labels]
+    if any(v is not None for v in reference):
+        xs = [x for x, v in zip(positions, reference) if v is not None]
+        axes.scatter(
+            xs, [v for v in reference if v is not None], color="black", marker="D", zorder=3, label="seed document"
+        )
+    for x, value in zip(positions, means):
+        axes.annotate(f"{value:.1f}", (x, value), ha="center", va="bottom", fontsize="small")
+    axes.set_xticks(list(positions), labels, rotation=20 if len(labels) > 5 else 0)
+    axes.set(ylabel=f"{experiment.metric} (%)", ylim=(0, 110), title=experiment.title)
+    axes.legend(fontsize="small", loc="lower right")
+    figure.tight_layout()
+    name = f"{experiment.name}_final.png"
+    figure.savefig(docs_dir / name, dpi=110)
+    plt.close(figure)
+    written.append(("final metric", name))
+    return written
+
+
+def _percent(text: str | None) -> float | None:
+    match = re.match(r"\s*([0-9.]+)\s*%", text or "")
+    return float(match.group(1)) if match else None

@@ -1,0 +1,128 @@
+"""One trial of a study: ``adder fit`` then ``adder test`` in the trial's own run directory.
+
+The run directory is named after the point and seed, so a trial that a killed worker left behind
+is resumed from its ``last.ckpt`` (exact resume) by whichever worker takes it up next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from adder.checkpoints import LAST_CHECKPOINT
+from adder.models import count_parameters
+from adder.study.spec import Experiment, command_line
+
+QUIET = {"trainer.enable_progress_bar": False, "trainer.enable_model_summary": False}
+
+
+class TrialFailed(RuntimeError):
+    """A trial's fit or test stopped with an error (its one-line message)."""
+
+
+@contextlib.contextmanager
+def captured() -> Iterator[io.StringIO]:
+    """Keep a run's console output (summaries, tables) out of the study's progress lines; the
+    captured error stream names what went wrong when a run fails."""
+    errors = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(errors):
+        yield errors
+
+
+def _error_line(errors: io.StringIO, fallback: str) -> str:
+    lines = [line for line in errors.getvalue().splitlines() if line.startswith("error:")]
+    return lines[-1].removeprefix("error:").strip() if lines else fallback
+
+
+def run_trial(
+    experiment: Experiment, flags: Mapping[str, Any], seed: int, run_dir: Path, quick: bool
+) -> dict[str, Any]:
+    """fit (or resume) and test one trial; returns its record. Raises TrialFailed with the
+    run's one-line error, or SystemExit(130/143) when the run was interrupted (Ctrl-C, SIGTERM)."""
+    from adder.cli import main
+    from adder.tracking import FitSummary
+
+    base = ["--config", str(experiment.config)] if experiment.config else []  # the CLI resolves shipped names
+    last = run_dir / LAST_CHECKPOINT
+    if last.is_file():  # a worker stopped during this trial: carry on from where it saved
+        fit_args = ["--config", str(run_dir / "config.yaml"), "--ckpt_path", str(last)]
+    else:
+        # The run is the trial's directory itself, so that TensorBoard names it after the point.
+        run_name = [
+            "--trainer.logger.init_args.save_dir",
+            str(run_dir.parent),
+            "--trainer.logger.init_args.name",
+            "",
+            "--trainer.logger.init_args.version",
+            run_dir.name,
+        ]
+        all_flags = {**flags, **QUIET, "seed_everything": seed, "trainer.default_root_dir": str(run_dir)}
+        fit_args = [*base, *command_line(all_flags), *run_name]
+    start = time.perf_counter()
+    with captured() as errors:
+        try:
+            fit = main(["fit", *fit_args])
+        except SystemExit as stop:
+            if stop.code in (130, 143):
+                raise
+            raise TrialFailed(_error_line(errors, f"fit exited with status {stop.code}")) from None
+    seconds = time.perf_counter() - start
+    with captured() as errors:
+        try:
+            test = main(["test", "--config", str(run_dir / "config.yaml"), "--ckpt_path", str(last)])
+        except SystemExit as stop:
+            raise TrialFailed(_error_line(errors, f"test exited with status {stop.code}")) from None
+    # FitSummary sums the fit time over every part of a resumed trial; the clock only this part.
+    summaries = [c for c in fit.trainer.callbacks if isinstance(c, FitSummary)]
+    fit_seconds = summaries[0].seconds_before + seconds if summaries else seconds
+    record: dict[str, Any] = {
+        "seed": seed,
+        "flags": dict(flags),
+        "quick": quick,
+        "steps": int(fit.trainer.global_step),
+        "fit_seconds": round(fit_seconds, 1),
+        "num_parameters": count_parameters(fit.model.model),
+        "metrics": {k: float(v) for k, v in test.trainer.callback_metrics.items() if k.startswith("test/")},
+        "curves": _curves(run_dir),
+        "run_dir": str(run_dir),
+        "command": "adder fit "
+        + " ".join(_quote(a) for a in [*base, *command_line({**flags, "seed_everything": seed})]),
+    }
+    if experiment.samples:
+        record["samples"] = _samples(fit, last)
+    return record
+
+
+def _quote(arg: str) -> str:
+    return f"'{arg}'" if re.search(r"[\s{}\[\]]", arg) else arg
+
+
+def _curves(run_dir: Path) -> dict[str, list[list[float]]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    return {
+        tag: [[e.step, e.value] for e in events.Scalars(tag)]
+        for tag in ("train/loss", "val/exact_match")
+        if tag in tags
+    }
+
+
+def _samples(fit: Any, checkpoint: Path, count: int = 6) -> list[dict[str, str]]:
+    """Test problems with this model's answers, for a table like the blog's."""
+    from adder.checkpoints import load_adder
+    from adder.reporting import sample_rows
+
+    model, hparams = load_adder(checkpoint)
+    datamodule = fit.datamodule
+    datamodule.setup("test")
+    a, b, target = next(iter(datamodule.test_dataloader()[0]))
+    a, b, target = a[:count], b[:count], target[:count]
+    return sample_rows(a, b, model.predict(a, b), target, int(hparams["base"]), count=count)

@@ -1,0 +1,180 @@
+"""Studies on Optuna: real worker processes on one storage (a journal file, a real PostgreSQL
+server), a worker killed mid-trial and resumed, a failing point, a search."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+import yaml
+
+from adder.__main__ import main
+from adder.study.queue import open_storage
+from adder.study.spec import load_experiment
+from tests.helpers import postgres
+from tests.helpers.cli import REPO, adder_process
+from tests.helpers.tensorboard import scalars
+
+pytestmark = pytest.mark.slow
+
+TINY = {
+    "data.num_digits": 3,
+    "data.batch_size": 32,
+    "data.val_size": 20,
+    "data.test_size": 20,
+    "data.test_lengths": [3],
+    "model.hidden_size": 8,
+    "model.input_size": 4,
+    "trainer.max_steps": 6,
+    "trainer.val_check_interval": 3,
+    "early_stopping.target": None,
+}
+
+
+def study_file(tmp_path: Path, name: str, **fields: object) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"name": name, "args": TINY, "metric": "test/exact_match/random/3", **fields}))
+    return path
+
+
+def trials(runs: Path, name: str, url: str | None = None) -> list[optuna.trial.FrozenTrial]:
+    storage = open_storage(url, runs / f"{name}.journal")
+    return optuna.load_study(study_name=name, storage=storage).trials
+
+
+def keys(done: list[optuna.trial.FrozenTrial]) -> list[tuple[str, int]]:
+    return sorted((t.user_attrs["point"], t.user_attrs["seed"]) for t in done)
+
+
+@pytest.mark.parametrize("backend", ["journal file", "postgresql"])
+def test_two_workers_run_every_point_exactly_once(backend: str, tmp_path: Path) -> None:
+    if backend == "postgresql" and not postgres.available():
+        pytest.skip("PostgreSQL 15 is not installed here (/usr/lib/postgresql/15/bin)")
+    study = study_file(tmp_path, "pair", grid={"model.hidden_size": [6, 8, 10]}, seeds=[0, 1])
+    server = postgres.postgres_server() if backend == "postgresql" else None
+    url = server.__enter__() if server else None
+    try:
+        command = [
+            sys.executable,
+            "-m",
+            "adder",
+            "sweep",
+            str(study),
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--docs-dir",
+            str(tmp_path / "docs"),
+            *(["--storage", url] if url else []),
+        ]
+        # Two workers started together, as on two machines: each enqueues the grid and claims trials.
+        workers = [
+            subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outputs = [worker.communicate(timeout=600) for worker in workers]
+        assert [worker.returncode for worker in workers] == [0, 0], outputs
+        found = trials(tmp_path / "runs", "pair", url)
+    finally:
+        if server:
+            server.__exit__(None, None, None)
+    complete = [t for t in found if t.state.name == "COMPLETE"]
+    assert keys(complete) == [(label, seed) for label in ("10", "6", "8") for seed in (0, 1)]  # each once
+    for trial in found:  # anything else is a second copy of a point, closed before it ran
+        if trial.state.name != "COMPLETE":
+            assert (
+                trial.state.name == "PRUNED"
+                and "duplicate_of" in trial.user_attrs
+                and "records" not in trial.user_attrs
+            )
+    ran = [line for out, _ in outputs for line in out.splitlines() if " steps in " in line]
+    assert len(ran) == 6  # the two workers shared the six trials between them
+    assert all(len(t.user_attrs["records"]) == 1 and t.user_attrs["records"][0]["steps"] == 6 for t in complete)
+
+
+def test_a_killed_worker_s_trial_is_resumed_from_its_checkpoint(tmp_path: Path) -> None:
+    marker = tmp_path / "killed-once"
+    kill = [{"class_path": "tests.helpers.callbacks.KillOnce", "init_args": {"step": 7, "marker": str(marker)}}]
+    args = {
+        **TINY,
+        "trainer.max_steps": 12,
+        "trainer.log_every_n_steps": 1,
+        "checkpoint.save_last_every_n_steps": 1,
+        "trainer.callbacks": kill,
+    }
+    study = study_file(tmp_path, "killed", args=args, points=[{"label": "only"}])
+    sweep = ["sweep", str(study), "--runs-dir", str(tmp_path / "runs"), "--docs-dir", str(tmp_path / "docs")]
+    first = adder_process(tmp_path, *sweep)
+    assert first.returncode == -signal.SIGKILL  # the worker died mid-trial, at step 7
+    time.sleep(2)
+    second = adder_process(tmp_path, *sweep, "--grace", "1")  # its heartbeat is 2 s old: abandoned
+    assert second.returncode == 0, second.stderr
+    assert "resuming trial 0" in second.stdout
+    dead, resumed = trials(tmp_path / "runs", "killed")
+    assert dead.state.name == "FAIL" and "records" not in dead.user_attrs
+    assert "stopped" in resumed.user_attrs["why"]
+    assert resumed.state.name == "COMPLETE" and resumed.user_attrs["resumes"] == 0
+    assert resumed.user_attrs["records"][0]["steps"] == 12  # the step count the study asked for
+    run = tmp_path / "runs" / "killed" / "only" / "seed0"
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 12
+    steps = [step for step, _ in scalars(run)["train/loss"]]
+    assert sorted(steps) == sorted(set(steps)) and len(steps) == 12  # resumed at its checkpoint, not from scratch
+
+
+def test_a_failing_point_is_recorded_and_the_study_goes_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = study_file(tmp_path, "mixed", points=[{"label": "broken", "model.hidden_size": 0}, {"label": "fine"}])
+    runs, docs = tmp_path / "runs", tmp_path / "docs"
+    assert main(["sweep", str(study), "--runs-dir", str(runs), "--docs-dir", str(docs)]) == 0
+    assert "broken seed 0 ... failed: hidden_size must be a positive integer" in capsys.readouterr().out
+    broken, fine = trials(runs, "mixed")
+    assert broken.state.name == "FAIL" and "hidden_size" in broken.user_attrs["error"]
+    assert fine.state.name == "COMPLETE"
+    report = (docs / "mixed.md").read_text()
+    assert "| fine |" in report and "trial 0 (broken): hidden_size must be a positive integer" in report
+
+
+def test_a_search_runs_its_sampler_within_the_trial_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    search = {
+        "trials": 3,
+        "params": {"model.hidden_size": {"low": 4, "high": 12}, "model.cell": ["rnn", "gru"]},
+        "objectives": [{"minimize": "num_parameters"}],
+        "constraints": ["test/exact_match/*/3 >= 0"],
+    }
+    study = study_file(tmp_path, "tiny_search", search=search)
+    runs, docs = tmp_path / "runs", tmp_path / "docs"
+    assert main(["sweep", str(study), "--runs-dir", str(runs), "--docs-dir", str(docs)]) == 0
+    done = [t for t in trials(runs, "tiny_search") if t.state.name == "COMPLETE"]
+    assert len(done) == 3
+    for trial in done:
+        flags = trial.user_attrs["flags"]
+        assert 4 <= flags["model.hidden_size"] <= 12 and flags["model.cell"] in ("rnn", "gru")
+        assert trial.values[0] == trial.user_attrs["records"][0]["num_parameters"]
+        assert trial.user_attrs["constraints"] == [
+            0.0
+            - min(
+                trial.user_attrs["records"][0]["metrics"][k]
+                for k in trial.user_attrs["records"][0]["metrics"]
+                if k.startswith("test/exact_match/")
+            )
+        ]
+    report = (docs / "tiny_search.md").read_text()
+    assert "3 trials done of 3; 3 meet every constraint" in report
+    capsys.readouterr()
+    assert main(["sweep", str(study), "--runs-dir", str(runs), "--docs-dir", str(docs)]) == 0  # budget spent
+    assert " steps in " not in capsys.readouterr().out
+
+
+def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:
+    study = load_experiment("smallest_adder")
+    assert study.search is not None and study.search.objectives == [("minimize", "num_parameters")]
+    assert {pattern for pattern, _, _ in study.search.constraints} == {
+        "test/exact_match/random/1000",
+        "test/exact_match/carry/1000",
+        "test/exact_match/edge/1000",
+    }
+    assert study.search.params["model.cell"] == ["rnn", "lstm", "gru"]
