@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.cli import QUIET, adder_process, assert_same_state, last_checkpoint, run_cli, run_dirs, tiny_fit_args
+from tests.helpers.cli import (
+    QUIET,
+    adder_process,
+    assert_same_state,
+    last_checkpoint,
+    run_cli,
+    run_dirs,
+    signal_at,
+    tiny_fit_args,
+)
 
 STEPS = 40
 RESUMABLE = [
@@ -32,16 +41,6 @@ RESUMABLE = [
 def train(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``adder fit ...`` as its own process in ``root``."""
     return adder_process(root, "fit", *args)
-
-
-def signal_at(step: int, signum: str) -> list[str]:
-    return [
-        "--trainer.callbacks+=tests.helpers.callbacks.SignalAtStep",
-        "--trainer.callbacks.step",
-        str(step),
-        "--trainer.callbacks.signum",
-        signum,
-    ]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.helpers.cli import QUIET, adder_process, last_checkpoint, run_dirs, tiny_fit_args
+from tests.helpers.cli import QUIET, adder_process, last_checkpoint, run_dirs, signal_at, tiny_fit_args
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +31,6 @@ JOB = {
     "SLURM_NODELIST": "localhost",
 }
 ARGS = [*QUIET, *tiny_fit_args(30), "--trainer.val_check_interval", "10"]
-
-
-def signal_at(step: int, signum: str) -> list[str]:
-    return [
-        "--trainer.callbacks+=tests.helpers.callbacks.SignalAtStep",
-        "--trainer.callbacks.step",
-        str(step),
-        "--trainer.callbacks.signum",
-        signum,
-    ]
 
 
 def test_requeued_job_resumes_into_the_same_run(tmp_path: Path) -> None:

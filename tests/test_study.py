@@ -43,6 +43,12 @@ def study_file(tmp_path: Path, name: str, **fields: object) -> Path:
     return path
 
 
+def sweep_command(study: Path, tmp_path: Path, *extra: str) -> list[str]:
+    """``adder sweep STUDY`` as its own process, with runs and reports under ``tmp_path``."""
+    runs, docs = str(tmp_path / "runs"), str(tmp_path / "docs")
+    return [sys.executable, "-m", "adder", "sweep", str(study), "--runs-dir", runs, "--docs-dir", docs, *extra]
+
+
 def trials(runs: Path, name: str, url: str | None = None) -> list[optuna.trial.FrozenTrial]:
     storage = open_storage(url, runs / f"{name}.journal")
     return optuna.load_study(study_name=name, storage=storage).trials
@@ -60,18 +66,7 @@ def test_two_workers_run_every_point_exactly_once(backend: str, tmp_path: Path) 
     server = postgres.postgres_server() if backend == "postgresql" else None
     url = server.__enter__() if server else None
     try:
-        command = [
-            sys.executable,
-            "-m",
-            "adder",
-            "sweep",
-            str(study),
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--docs-dir",
-            str(tmp_path / "docs"),
-            *(["--storage", url] if url else []),
-        ]
+        command = sweep_command(study, tmp_path, *(["--storage", url] if url else []))
         # Two workers started together, as on two machines: each enqueues the grid and claims trials.
         workers = [
             subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -178,3 +173,22 @@ def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:
         "test/exact_match/edge/1000",
     }
     assert study.search.params["model.cell"] == ["rnn", "lstm", "gru"]
+
+
+def test_ctrl_c_stops_a_worker_cleanly_and_the_trial_resumes(tmp_path: Path) -> None:
+    args = {**TINY, "trainer.max_steps": 3000, "trainer.val_check_interval": 5}
+    study = study_file(tmp_path, "stopped", args=args, points=[{"label": "long"}])
+    command = sweep_command(study, tmp_path)
+    worker = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    last = tmp_path / "runs" / "stopped" / "long" / "seed0" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 120
+    while not last.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGINT)  # Ctrl-C
+    out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 130, err
+    stopped, again = trials(tmp_path / "runs", "stopped")
+    assert stopped.state.name == "FAIL" and stopped.user_attrs["error"] == "interrupted"
+    assert again.state.name == "WAITING" and again.user_attrs["resumes"] == 0
+    saved = torch.load(last, weights_only=True)["global_step"]
+    assert 0 < saved < 3000  # stopped after a step, with a checkpoint

@@ -56,7 +56,7 @@ def test_quick_sweep_writes_a_report_and_does_not_rerun(tmp_path: Path, capsys: 
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "blog_mlp_vs_rnn: MLP seed 0 ... 4 steps" in out and "blog_mlp_vs_rnn: RNN seed 0 ... 4 steps" in out
-    assert "2 of 2 trials done" in out
+    assert "6 of 6 trials done" in out
     # Each trial is one run (fit and test together) whose HParams hold what the study varies.
     for label, cell in (("MLP", "mlp"), ("RNN", "rnn")):
         run = tmp_path / "runs" / "blog_mlp_vs_rnn" / label / "seed0"
@@ -64,14 +64,14 @@ def test_quick_sweep_writes_a_report_and_does_not_rerun(tmp_path: Path, capsys: 
         assert hparams(run)["model.cell"] == cell
         assert {"test/exact_match/split/3", "val/exact_match"} <= set(scalars(run))
     report = (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
-    assert "| MLP | 775 | 1/1 | 4 |" in report and "| RNN | 745 | 1/1 | 4 |" in report
+    assert "| MLP | 775 | 3/3 | 4 (4-4) |" in report and "| RNN | 745 | 3/3 | 4 (4-4) |" in report
     assert "76.25%" in report  # ours beside the blog's figure
     pytest.importorskip("matplotlib")
     assert (tmp_path / "docs" / "blog_mlp_vs_rnn_curves.png").stat().st_size > 0
     # Run again: both trials are done in the study's storage, nothing retrains.
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert " steps in " not in out and "2 of 2 trials done" in out
+    assert " steps in " not in out and "6 of 6 trials done" in out
     # The report can be written again from the storage alone.
     (tmp_path / "docs" / "blog_mlp_vs_rnn.md").unlink()
     assert (
@@ -89,7 +89,7 @@ def test_quick_sweep_writes_a_report_and_does_not_rerun(tmp_path: Path, capsys: 
         )
         == 0
     )
-    assert "| RNN | 745 | 1/1 | 4 |" in (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
+    assert "| RNN | 745 | 3/3 | 4 (4-4) |" in (tmp_path / "docs" / "blog_mlp_vs_rnn.md").read_text()
 
 
 def test_missing_experiment_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

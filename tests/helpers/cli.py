@@ -74,3 +74,14 @@ def assert_same_state(a: dict, b: dict) -> None:
     for key, state in a["optimizer_states"][0]["state"].items():
         for name, value in state.items():
             assert torch.equal(value, b["optimizer_states"][0]["state"][key][name]), (key, name)
+
+
+def signal_at(step: int, signum: str) -> list[str]:
+    """Flags that make ``adder fit`` send itself ``signum`` once ``step`` steps are done."""
+    return [
+        "--trainer.callbacks+=tests.helpers.callbacks.SignalAtStep",
+        "--trainer.callbacks.step",
+        str(step),
+        "--trainer.callbacks.signum",
+        signum,
+    ]
