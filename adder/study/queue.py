@@ -78,12 +78,8 @@ class StudyQueue:
         search = experiment.search
         directions = [direction for direction, _ in search.objectives] if search else ["maximize"]
         sampler = None
-        if search is not None:
-            constraints = (lambda trial: trial.user_attrs.get("constraints", [1.0])) if search.constraints else None
-            if len(directions) > 1:
-                sampler = optuna.samplers.NSGAIISampler(constraints_func=constraints)
-            else:
-                sampler = optuna.samplers.TPESampler(constraints_func=constraints)
+        if search is not None:  # constraints reach the sampler through each trial (record_constraints)
+            sampler = optuna.samplers.NSGAIISampler() if len(directions) > 1 else optuna.samplers.TPESampler()
         self.study = optuna.create_study(
             study_name=study_name(experiment, quick),
             storage=storage,
@@ -247,8 +243,15 @@ class StudyQueue:
         return ", ".join(parts)
 
     def record_constraints(self, trial_id: int, records: list[dict[str, Any]]) -> None:
-        if self.experiment.search and self.experiment.search.constraints:
-            self.storage.set_trial_user_attr(trial_id, "constraints", self.experiment.search.violations(records))
+        """How far each constraint is from holding (<= 0: it holds), for the sampler and the report."""
+        search = self.experiment.search
+        if not search or not search.constraints:
+            return
+        violations = search.violations(records)
+        self.storage.set_trial_user_attr(trial_id, "constraints", violations)
+        trial = optuna.trial.Trial(self.study, trial_id)
+        for (pattern, op, bound), amount in zip(search.constraints, violations):
+            trial.set_constraint(f"{pattern} {op} {bound:g}", amount)
 
 
 def _key(trial: FrozenTrial) -> tuple[Any, Any]:

@@ -1,0 +1,36 @@
+"""Shipped configs found by name from any directory; a path to an existing file is used as given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adder.config_files import CONFIG_DIR, EXPERIMENT_DIR, resolve, resolve_config_flags, shipped
+
+
+def test_names_resolve_to_the_shipped_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert {"rnn", "lstm", "gru", "binary", "mlp", "course_report"} <= set(shipped())
+    assert resolve("lstm") == str(CONFIG_DIR / "lstm.yaml") == resolve("lstm.yaml")
+    assert resolve("hidden_size", EXPERIMENT_DIR) == str(EXPERIMENT_DIR / "hidden_size.yaml")
+    assert resolve("no_such_config") == "no_such_config"  # left for the caller to report
+    assert resolve("sub/lstm") == "sub/lstm"  # a path is never taken for a name
+
+
+def test_a_file_of_that_name_wins_over_the_shipped_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("lstm").write_text("model: {cell: gru}\n")
+    assert resolve("lstm") == "lstm"
+
+
+def test_config_flags_are_resolved_in_both_spellings() -> None:
+    args = ["fit", "--config", "gru", "--config=binary", "--model.cell", "lstm"]
+    assert resolve_config_flags(args) == [
+        "fit",
+        "--config",
+        str(CONFIG_DIR / "gru.yaml"),
+        f"--config={CONFIG_DIR / 'binary.yaml'}",
+        "--model.cell",
+        "lstm",
+    ]
