@@ -52,7 +52,14 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
         lines += _grid_table(experiment, grouped)
     else:
         lines += _search_table(experiment, trials)
-    failed = [t for t in trials if t.state == TrialState.FAIL and "error" in t.user_attrs]
+    retried = {t.user_attrs["resumes"] for t in trials if "resumes" in t.user_attrs}
+    failed = [t for t in trials if t.state == TrialState.FAIL and "error" in t.user_attrs and t.number not in retried]
+    waiting = [t for t in trials if t.state == TrialState.WAITING and "resumes" in t.user_attrs]
+    if waiting:
+        lines += [
+            f"{len(waiting)} interrupted trials are queued again and resume from their checkpoints next time.",
+            "",
+        ]
     if failed:
         lines += ["Trials that failed:", ""]
         lines += [f"- trial {t.number} ({t.user_attrs.get('point')}): {t.user_attrs['error']}" for t in failed]
@@ -122,7 +129,7 @@ def _search_table(experiment: Experiment, trials: Sequence[FrozenTrial]) -> list
 
     for trial in sorted(done, key=order):
         flags = trial.user_attrs["flags"]
-        row = [str(trial.number), *(str(flags.get(k, "—")) for k in keys), *(f"{v:g}" for v in trial.values)]
+        row = [str(trial.number), *(_cell(flags.get(k, "—")) for k in keys), *(f"{v:g}" for v in trial.values)]
         if search.constraints:
             row.append("met" if all(v <= 0 for v in trial.user_attrs.get("constraints", [])) else "missed")
         lines.append("| " + " | ".join(row) + " |")
@@ -138,6 +145,10 @@ def _search_table(experiment: Experiment, trials: Sequence[FrozenTrial]) -> list
                 )
         lines.append("")
     return lines
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _samples_table(samples: list[tuple[str, list[dict[str, str]]]]) -> list[str]:
