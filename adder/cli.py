@@ -19,6 +19,7 @@ from typing import Any
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
 
 import lightning  # noqa: E402
+import torch  # noqa: E402
 from jsonargparse import ActionConfigFile  # noqa: E402
 from lightning import LightningModule, Trainer  # noqa: E402
 from lightning.fabric.plugins.environments import SLURMEnvironment  # noqa: E402
@@ -272,6 +273,13 @@ def _first_line(error: BaseException) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
+def _close_process_group() -> None:
+    # A DDP process group left for the interpreter's exit can abort it ("terminate called without
+    # an active exception", status -6) while gloo's threads are torn down; close it once done.
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
 def main(args: ArgsType = None) -> AdderCLI:
     """Run the CLI (``args`` as a list for in-process use, default ``sys.argv[1:]``)."""
     # The training stream is generated in the main process faster than a step consumes it.
@@ -286,7 +294,7 @@ def main(args: ArgsType = None) -> AdderCLI:
     if args is None or isinstance(args, (list, tuple)):
         args = resolve_config_flags(sys.argv[1:] if args is None else args)
     try:
-        return AdderCLI(
+        cli = AdderCLI(
             AdderModule,
             AdditionDataModule,
             trainer_defaults=TRAINER_DEFAULTS,
@@ -295,6 +303,8 @@ def main(args: ArgsType = None) -> AdderCLI:
             save_config_kwargs={"overwrite": True},
             args=args,
         )
+        _close_process_group()
+        return cli
     except InputError as error:
         fail(str(error))
     except NonFiniteLossError as error:
