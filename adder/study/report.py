@@ -78,7 +78,6 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
 
 
 def _grid_table(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]]) -> list[str]:
-    seeds = max((len(records) for records in grouped.values()), default=0)
     header = ["point", "parameters", "seeds", "steps", "fit time (s)", f"`{experiment.metric}`"]
     if experiment.reference:
         header.append("seed document")
@@ -100,7 +99,6 @@ def _grid_table(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]]
     lines.append("")
     if experiment.reference_note:
         lines += [experiment.reference_note, ""]
-    del seeds
     return lines
 
 

@@ -258,10 +258,6 @@ def _text(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix("...").strip()
 
 
-def _slug(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.+-]+", "_", label).strip("_") or "point"
-
-
 def command_line(flags: Mapping[str, Any]) -> list[str]:
     args: list[str] = []
     for key, value in flags.items():
