@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from adder.add import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for, positive_int
+from adder.bounds import error_rate_upper_bound
 from adder.checkpoints import load_adder
 from adder.checks import check_digit_budget
 from adder.digits import make_problems
@@ -34,11 +35,22 @@ class SuiteResult:
     problems: int
     exact_match: float
     digit_acc: float
+    wrong_digits: int
     seconds: float
 
     @property
+    def digits(self) -> int:
+        """Sum digits checked: every position of every problem, the final carry included."""
+        return self.problems * (self.num_digits + 1)
+
+    @property
     def digits_per_second(self) -> float:
-        return self.problems * (self.num_digits + 1) / max(self.seconds, 1e-9)
+        return self.digits / max(self.seconds, 1e-9)
+
+    @property
+    def digit_error_bound(self) -> float:
+        """95% upper bound on the per-digit error rate (below about 3 / digits when none is wrong)."""
+        return error_rate_upper_bound(self.wrong_digits, self.digits)
 
 
 @torch.no_grad()
@@ -62,8 +74,9 @@ def evaluate_suite(
         right_sums += int(correct.all(-1).sum())
         right_digits += int(correct.sum())
     seconds = time.perf_counter() - start
+    digits = problems * (num_digits + 1)
     return SuiteResult(
-        kind, num_digits, problems, right_sums / problems, right_digits / (problems * (num_digits + 1)), seconds
+        kind, num_digits, problems, right_sums / problems, right_digits / digits, digits - right_digits, seconds
     )
 
 
@@ -79,18 +92,25 @@ def peak_memory_mb() -> float | None:
 
 def format_table(results: list[SuiteResult]) -> str:
     """A plain-text table, one row per suite."""
-    header = f"{'kind':<8} {'digits':>8} {'problems':>9} {'exact_match':>12} {'digit_acc':>10} {'digits/s':>11}"
+    header = (
+        f"{'kind':<8} {'digits':>8} {'problems':>9} {'exact_match':>12} {'digit_acc':>10} "
+        f"{'wrong digits':>12} {'error <= (95%)':>14} {'digits/s':>11}"
+    )
     lines = [header, "-" * len(header)]
     for r in results:
         lines.append(
             f"{r.kind:<8} {r.num_digits:>8} {r.problems:>9} {100 * r.exact_match:>11.2f}% "
-            f"{100 * r.digit_acc:>9.3f}% {r.digits_per_second:>11.3g}"
+            f"{100 * r.digit_acc:>9.3f}% {r.wrong_digits:>12} {r.digit_error_bound:>14.2g} {r.digits_per_second:>11.3g}"
         )
     return "\n".join(lines)
 
 
 def as_records(results: list[SuiteResult]) -> list[dict[str, Any]]:
-    return [asdict(r) | {"digits_per_second": r.digits_per_second} for r in results]
+    return [
+        asdict(r)
+        | {"digits": r.digits, "digit_error_bound": r.digit_error_bound, "digits_per_second": r.digits_per_second}
+        for r in results
+    ]
 
 
 def run(args: argparse.Namespace) -> None:

@@ -38,11 +38,15 @@ def test_suites_match_the_data_module_test_sets() -> None:
 def test_oracle_scores_100_and_untrained_model_does_not() -> None:
     for kind in ("random", "carry", "edge"):
         result = evaluate_suite(OracleAdder(), 10, kind, 300, size=150, seed=1)
-        assert result.exact_match == 1.0 and result.digit_acc == 1.0
+        assert result.exact_match == 1.0 and result.digit_acc == 1.0 and result.wrong_digits == 0
+        assert result.digits == result.problems * 301
+        assert 2.9 / result.digits < result.digit_error_bound < 3.0 / result.digits  # the rule of three
     torch.manual_seed(0)
     untrained = RecurrentAdder(hidden_size=8)
     result = evaluate_suite(untrained, 10, "random", 50, size=100, seed=1, chunk_size=16)
     assert result.exact_match == 0.0 and result.problems == 100
+    assert result.wrong_digits == round((1 - result.digit_acc) * 100 * 51) > 0
+    assert result.digit_error_bound > 1 - result.digit_acc
 
 
 @pytest.mark.slow
@@ -55,6 +59,8 @@ def test_evaluate_command(trained_checkpoint: Path, capsys: pytest.CaptureFixtur
     report = json.loads(capsys.readouterr().out)
     random = next(r for r in report["results"] if r["kind"] == "random")
     assert random["problems"] == 300 and random["exact_match"] == 1.0  # the fixture trains to 100% on 3 digits
+    assert random["wrong_digits"] == 0 and random["digits"] == 1200
+    assert random["digit_error_bound"] == pytest.approx(1 - 0.05 ** (1 / 1200))
     assert report["peak_memory_mb"] > 0
 
 
