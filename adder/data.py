@@ -12,11 +12,14 @@ from torch.utils.data import DataLoader, IterableDataset, TensorDataset, get_wor
 
 from adder.checks import check_digit_budget, check_positive
 from adder.digits import Batch, make_problems
-from adder.samplers import STREAM_FIXED, STREAM_TRAIN, STREAM_VAL, ProblemSampler, make_generator
+from adder.samplers import STREAM_EVAL, STREAM_FIXED, STREAM_TRAIN, STREAM_VAL, ProblemSampler, make_generator
 from adder.suites import EVAL_KINDS, LENGTH_MULTIPLES, SUITE_SIZE, eval_blocks
 
 #: The default training mixture: uniform digits, carry chains and repeated pairs (docs/results.md).
 DEFAULT_SAMPLING = {"digits": 0.4, "carry": 0.4, "repeat": 0.2}
+#: Suites that validation holds besides the mixture: full-ripple sums and the edge cases, which the
+#: mixture draws too rarely to catch every miss (docs/results.md).
+DEFAULT_VAL_KINDS = ("carry", "edge")
 
 
 def default_block_batches(batch_size: int, num_digits: int) -> int:
@@ -87,10 +90,15 @@ class AdditionDataModule(L.LightningDataModule):
         range_end: upper bound (exclusive) of the "range" sampler; default base**num_digits.
         batch_size: problems per training batch.
         eval_batch_size: problems per validation/test batch.
-        val_size: problems in the fixed validation set (drawn from the training mixture).
+        val_size: problems in the fixed validation set drawn from the training mixture.
         val_num_digits: operand length of the validation problems. Default: 10 x num_digits, so
             that validation checks generalisation beyond the training lengths, not only fit
             (num_digits itself when the mixture uses "range", whose numbers cannot grow).
+        val_kinds: evaluation suites (see test_kinds) added to the validation set at
+            val_num_digits, so that a run cannot stop "perfect" while a kind the tests check is
+            wrong. Default: "carry" and "edge". Drawn apart from the test suites; the edge cases
+            are a fixed list, so at a test length they are the test's own.
+        val_kind_size: problems per added validation suite (the edge suite has its fixed 8).
         test_size: problems per test set.
         test_kinds: test sets to build: "random" (uniform digits), "carry" (the carry ripples
             through every digit), "mixed" (carry-rich), "edge" (fixed edge cases). Default: all.
@@ -120,6 +128,8 @@ class AdditionDataModule(L.LightningDataModule):
         eval_batch_size: int = 1000,
         val_size: int = 2000,
         val_num_digits: int | None = None,
+        val_kinds: list[str] | None = None,
+        val_kind_size: int = 200,
         test_size: int = SUITE_SIZE,
         test_kinds: list[str] | None = None,
         test_lengths: list[int] | None = None,
@@ -150,11 +160,14 @@ class AdditionDataModule(L.LightningDataModule):
         self.val_sampler = self.sampler
         if val_num_digits != num_digits:
             self.val_sampler = dataclasses.replace(self.sampler, num_digits=val_num_digits, min_digits=None)
+        self.val_kinds = list(val_kinds) if val_kinds is not None else list(DEFAULT_VAL_KINDS)
+        self.val_kind_size = check_positive("val_kind_size", val_kind_size)
         self.test_size = check_positive("test_size", test_size)
         self.test_kinds = list(test_kinds) if test_kinds is not None else list(EVAL_KINDS)
-        for kind in self.test_kinds:
-            if kind not in EVAL_KINDS:
-                raise ValueError(f"unknown test kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
+        for name, kinds in (("test", self.test_kinds), ("validation", self.val_kinds)):
+            for kind in kinds:
+                if kind not in EVAL_KINDS:
+                    raise ValueError(f"unknown {name} kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
         self.test_lengths = (
             list(test_lengths) if test_lengths is not None else [num_digits * k for k in LENGTH_MULTIPLES]
         )
@@ -163,7 +176,9 @@ class AdditionDataModule(L.LightningDataModule):
         # Sets are built in memory as int64 tensors: refuse sizes that could not fit before
         # allocating (a typo like num_digits 1000000000 should be an error, not a frozen machine).
         check_digit_budget("data.batch_size x data.num_digits", batch_size, num_digits)
-        check_digit_budget("data.val_size x data.val_num_digits", val_size, val_num_digits)
+        check_digit_budget(
+            "validation problems x data.val_num_digits", val_size + len(self.val_kinds) * val_kind_size, val_num_digits
+        )
         for length in self.test_lengths:
             check_digit_budget(f"data.test_size x test length {length}", test_size, length)
         if dataset_size is not None:
@@ -198,13 +213,20 @@ class AdditionDataModule(L.LightningDataModule):
             self._setup_fixed(seed)
             return
         if self.val_set is None:
-            self.val_set = TensorDataset(*self.val_sampler.sample(self.val_size, make_generator(seed, STREAM_VAL)))
+            parts = [self.val_sampler.sample(self.val_size, make_generator(seed, STREAM_VAL))]
+            length = self.val_sampler.num_digits
+            for kind in self.val_kinds:
+                parts.append(self._suite(kind, self.val_kind_size, length, seed, STREAM_VAL))
+            self.val_set = TensorDataset(*(torch.cat(columns) for columns in zip(*parts)))
         if not self.test_sets:
             for length in self.test_lengths:
                 for kind in self.test_kinds:
-                    blocks = list(eval_blocks(kind, self.test_size, length, self.base, seed))
-                    a, b = torch.cat([x for x, _ in blocks]), torch.cat([y for _, y in blocks])
-                    self.test_sets[f"{kind}/{length}"] = TensorDataset(*make_problems(a, b, self.base))
+                    self.test_sets[f"{kind}/{length}"] = TensorDataset(*self._suite(kind, self.test_size, length, seed))
+
+    def _suite(self, kind: str, size: int, length: int, seed: int, stream: int = STREAM_EVAL) -> Batch:
+        blocks = list(eval_blocks(kind, size, length, self.base, seed, stream=stream))
+        a, b = torch.cat([x for x, _ in blocks]), torch.cat([y for _, y in blocks])
+        return make_problems(a, b, self.base)
 
     def _setup_fixed(self, seed: int) -> None:
         if self.train_set is not None:
@@ -225,6 +247,7 @@ class AdditionDataModule(L.LightningDataModule):
         return {
             "sampling": dict(self.sampler.weights),
             "val_num_digits": self.val_sampler.num_digits,
+            "val_kinds": list(self.val_kinds),
             "test_kinds": list(self.test_kinds),
             "test_lengths": list(self.test_lengths),
             "seed": self._seed(),

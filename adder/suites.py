@@ -81,11 +81,18 @@ def eval_operands(
 
 
 def eval_blocks(
-    kind: str, size: int, num_digits: int, base: int, seed: int, block_size: int = EVAL_BLOCK
+    kind: str,
+    size: int,
+    num_digits: int,
+    base: int,
+    seed: int,
+    block_size: int = EVAL_BLOCK,
+    stream: int = STREAM_EVAL,
 ) -> Iterator[tuple[Tensor, Tensor]]:
     """The evaluation suite (kind, num_digits) of ``seed`` as operand blocks of up to
     ``block_size`` problems. Block ``i`` comes from its own generator, so the suite is the same
-    whether it is held whole (the data module) or streamed block by block (``adder evaluate``)."""
+    whether it is held whole (the data module) or streamed block by block (``adder evaluate``).
+    ``stream`` keeps suites drawn for another purpose (validation) apart from the test suites."""
     if kind == "edge":
         yield edge_cases(num_digits, base)
         return
@@ -93,5 +100,5 @@ def eval_blocks(
         raise ValueError(f"unknown evaluation kind {kind!r}; choose from " + ", ".join(EVAL_KINDS))
     kind_index = EVAL_KINDS.index(kind)
     for index, start in enumerate(range(0, size, block_size)):
-        generator = make_generator(seed, STREAM_EVAL, kind_index, num_digits, index)
+        generator = make_generator(seed, stream, kind_index, num_digits, index)
         yield eval_operands(kind, min(block_size, size - start), num_digits, base, generator)

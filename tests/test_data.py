@@ -7,6 +7,7 @@ from torch.utils.data import DataLoader
 from adder.data import AdditionDataModule, BatchStream
 from adder.digits import digits_to_int
 from adder.samplers import STREAM_TRAIN, ProblemSampler, make_generator
+from adder.suites import edge_cases
 
 
 def take(stream: BatchStream, count: int, num_workers: int = 0) -> list[torch.Tensor]:
@@ -62,7 +63,7 @@ def test_blocks_only_group_the_draws() -> None:
 
 
 def test_datamodule_sets() -> None:
-    dm = AdditionDataModule(num_digits=5, val_size=300, test_size=100, test_lengths=[5, 8], seed=1)
+    dm = AdditionDataModule(num_digits=5, val_size=300, val_kinds=[], test_size=100, test_lengths=[5, 8], seed=1)
     dm.setup("fit")
     a, b, target = dm.val_set.tensors
     assert a.shape == (300, 51)  # validation checks 10x the training length by default
@@ -103,6 +104,8 @@ def test_data_seed_follows_seed_everything_when_unset() -> None:
     [
         ({"batch_size": 0}, "batch_size"),
         ({"test_kinds": ["weird"]}, "unknown test kind"),
+        ({"val_kinds": ["weird"]}, "unknown validation kind"),
+        ({"val_kind_size": 0}, "val_kind_size"),
         ({"split": (0.5, 0.5, 0.5), "dataset_size": 10}, "split"),
         ({"min_digits": 12}, "min_digits"),
         ({"sampling": {"nope": 1.0}}, "unknown sampler"),
@@ -113,9 +116,29 @@ def test_bad_data_settings(kwargs: dict, message: str) -> None:
         AdditionDataModule(**kwargs)
 
 
+def test_validation_holds_full_ripple_and_edge_sums_apart_from_the_tests() -> None:
+    dm = AdditionDataModule(num_digits=5, val_size=30, val_kind_size=40, test_lengths=[50], seed=3)
+    dm.setup("fit")
+    a, b, target = dm.val_set.tensors
+    assert a.shape == (30 + 40 + 8, 51)  # the mixture, then 40 full-ripple sums, then the 8 edge cases
+    ripple_a, ripple_b = a[30:70, :-1], b[30:70, :-1]
+    assert bool(((ripple_a[:, 1:] + ripple_b[:, 1:]) == 9).all()) and bool(
+        (ripple_a[:, 0] + ripple_b[:, 0] >= 10).all()
+    )
+    assert bool((target[30:70, -1] == 1).all())  # the carry ripples out of the top digit
+    edge_a, edge_b = edge_cases(50, 10)
+    assert torch.equal(a[70:, :-1], edge_a) and torch.equal(b[70:, :-1], edge_b)
+    # Validation's full-ripple sums are not the first problems of the test suite of the same length.
+    assert not torch.equal(ripple_a, dm.test_sets["carry/50"].tensors[0][:40, :-1])
+    for i in range(len(a)):
+        assert digits_to_int(a[i]) + digits_to_int(b[i]) == digits_to_int(target[i])
+
+
 def test_validation_length() -> None:
-    explicit = AdditionDataModule(num_digits=5, val_num_digits=7, val_size=10, seed=0)
-    ranged = AdditionDataModule(num_digits=5, sampling={"range": 1.0}, min_digits=None, val_size=10, seed=0)
+    explicit = AdditionDataModule(num_digits=5, val_num_digits=7, val_size=10, val_kinds=[], seed=0)
+    ranged = AdditionDataModule(
+        num_digits=5, sampling={"range": 1.0}, min_digits=None, val_size=10, val_kinds=[], seed=0
+    )
     for dm, width in ((explicit, 8), (ranged, 6)):
         dm.setup("fit")
         assert dm.val_set.tensors[0].shape == (10, width)
