@@ -13,6 +13,7 @@ from weakref import proxy
 
 import lightning as L
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
@@ -262,3 +263,48 @@ class Interruptible(Callback):
         if self._previous is not None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None
+
+
+class CarryProbe(Callback):
+    """After ``test``, probes what each recurrent layer's hidden state holds (:mod:`adder.probe`):
+    logs ``test/carry_probe/layer<k>`` (held-out accuracy of a linear probe for the carry into the
+    next position) and, with matplotlib and a TensorBoard logger, the states' 2-D projection
+    coloured by that carry (Images tab, ``test/carry_probe``).
+
+    Args:
+        size: carry-rich problems probed; 0 turns the probe off.
+        num_digits: their operand length; None: the validation length (10x the training one).
+    """
+
+    def __init__(self, size: int = 200, num_digits: int | None = None) -> None:
+        if size < 0 or size == 1:
+            raise ValueError(f"carry_probe.size must be 0 (off) or >= 2, got {size}")
+        if num_digits is not None and num_digits < 1:
+            raise ValueError(f"carry_probe.num_digits must be >= 1, got {num_digits}")
+        self.size, self.num_digits = size, num_digits
+
+    def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        from adder.models import RecurrentAdder
+        from adder.probe import probe_carry, probe_figure
+
+        model = getattr(pl_module, "model", None)
+        if self.size == 0 or not isinstance(model, RecurrentAdder):
+            return  # the MLP has no state that runs along the number
+        num_digits = self.num_digits or _validation_length(trainer, pl_module)
+        probes = probe_carry(model, model.base, num_digits, self.size)
+        for probe in probes:
+            pl_module.log(f"test/carry_probe/layer{probe.layer}", probe.accuracy, sync_dist=True)
+        if trainer.global_rank != 0:
+            return
+        writers = [logger.experiment for logger in trainer.loggers if isinstance(logger, TensorBoardLogger)]
+        figure = probe_figure(probes, f"{model.cell}: hidden states at {num_digits} digits") if writers else None
+        if figure is not None:
+            step = int(getattr(pl_module, "checkpoint_step", trainer.global_step))
+            for writer in writers:
+                writer.add_figure("test/carry_probe", figure, step)
+
+
+def _validation_length(trainer: L.Trainer, pl_module: L.LightningModule) -> int:
+    datamodule = getattr(trainer, "datamodule", None)
+    sampler = getattr(datamodule, "val_sampler", None)
+    return int(sampler.num_digits) if sampler is not None else 10 * int(pl_module.hparams.get("num_digits", 10))

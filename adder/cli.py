@@ -31,6 +31,7 @@ from torch.optim import Optimizer  # noqa: E402
 from adder.callbacks import (  # noqa: E402
     AdderCheckpoint,
     AdderProgressBar,
+    CarryProbe,
     Interruptible,
     PredictionWriter,
     StopAtTarget,
@@ -99,6 +100,7 @@ class AdderCLI(LightningCLI):
         parser.add_lightning_class_args(StopAtTarget, "early_stopping")
         parser.set_defaults({"early_stopping.min_steps": 3000})
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
+        parser.add_lightning_class_args(CarryProbe, "carry_probe")
 
     @staticmethod
     def configure_optimizers(lightning_module: LightningModule, optimizer: Optimizer, lr_scheduler: Any = None) -> Any:
@@ -173,7 +175,14 @@ class AdderCLI(LightningCLI):
 
     def after_test(self) -> None:
         if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
-            print(exact_match_table(self.trainer.callback_metrics))
+            metrics = self.trainer.callback_metrics
+            print(exact_match_table(metrics))
+            probes = sorted(
+                (key, float(value)) for key, value in metrics.items() if key.startswith("test/carry_probe/")
+            )
+            if probes:
+                layers = ", ".join(f"{key.rpartition('/')[2]} {100 * value:.2f}%" for key, value in probes)
+                print(f"carry linearly readable from the hidden state (probe accuracy): {layers}")
 
 
 def fit_summary(trainer: Trainer, run_dir: str) -> str:

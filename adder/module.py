@@ -77,8 +77,8 @@ class AdderModule(L.LightningModule):
         self._replay: Tensor | None = None  # (3, k, length): a, b, target of last step's hardest problems
         self._samples: list[dict[str, str]] = []
         self.progress_bar_values: dict[str, float] = {}  # shown by AdderProgressBar
-        self._first_bad_step: Tensor | None = None
-        self._checkpoint_step = 0  # the training step of the checkpoint a validate/test/predict loaded  # on a GPU: first non-finite step not yet read back (-1: none)
+        self._first_bad_step: Tensor | None = None  # on a GPU: first non-finite step not yet read back
+        self.checkpoint_step = 0  # the training step of the checkpoint a validate/test/predict loaded
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         return self.model(a, b)[0]
@@ -132,7 +132,7 @@ class AdderModule(L.LightningModule):
             checkpoint["replay"] = gathered.reshape(-1, *self._replay.shape).cpu()  # (ranks, 3, k, length)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self._checkpoint_step = int(checkpoint.get("global_step", 0))
+        self.checkpoint_step = int(checkpoint.get("global_step", 0))
         replays = checkpoint.get("replay")
         rank = self.global_rank
         self._replay = replays[rank] if replays is not None and rank < len(replays) else None
@@ -208,7 +208,7 @@ class AdderModule(L.LightningModule):
                 writer.add_scalar(f"test_by_length/exact_match/{kind}", value, length)
         figure = length_figure(curves)
         if figure is not None:
-            writer.add_figure("test/exact_match_vs_length", figure, self._checkpoint_step)
+            writer.add_figure("test/exact_match_vs_length", figure, self.checkpoint_step)
 
     def _tensorboard(self) -> Any:
         """The SummaryWriter of the TensorBoard logger on rank 0, else None."""
@@ -232,7 +232,7 @@ class AdderModule(L.LightningModule):
         # Outside fit Lightning does not restore the step, and would log these results at step 0 of
         # the run; a logged "step" is the x value Lightning uses instead (its documented rule).
         if self.trainer.state.fn != "fit":
-            self.log("step", float(self._checkpoint_step), batch_size=batch_size, add_dataloader_idx=False)
+            self.log("step", float(self.checkpoint_step), batch_size=batch_size, add_dataloader_idx=False)
 
     def _test_set_name(self, dataloader_idx: int) -> str:
         datamodule = getattr(self.trainer, "datamodule", None)

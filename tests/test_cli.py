@@ -78,6 +78,8 @@ def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
         "3",
         "--data.val_size",
         "40",
+        "--data.val_kind_size",
+        "20",
         "--data.test_size",
         "40",
         "--data.test_lengths",
@@ -103,7 +105,7 @@ def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
     cli = run_cli("predict", tmp_path, *eval_args)
     lines = Path(run_dirs(tmp_path)[-1] / "predictions.tsv").read_text().splitlines()
     assert lines[0].split("\t") == ["a", "b", "predicted", "truth", "correct"]
-    assert len(lines) == 41
+    assert len(lines) == 1 + 40 + 20 + 8  # header, the mixture, full-ripple sums, edge cases
     a, b, _, truth, _ = lines[1].split("\t")
     assert int(a) + int(b) == int(truth)
 

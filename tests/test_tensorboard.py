@@ -88,7 +88,16 @@ def test_tensorboard_shows_one_run_with_its_config_and_test_metrics(tmp_path: Pa
         assert list(tags) == ["version_0"]  # fit and both test lengths are one run
         run_tags = set(tags["version_0"])
         assert {"train/loss", "val/exact_match", "test/exact_match/random/3", "test/exact_match/carry/6"} <= run_tags
+        assert {"test/carry_probe/layer1", "test/carry_probe/layer2"} <= run_tags
         assert "epoch" not in run_tags
+        # The carry probe's projection of the hidden states, in the Images tab.
+        images = request(f"{base}/data/plugin/images/tags")
+        assert "test/carry_probe" in images.get("version_0", {})
+        (image,) = request(f"{base}/data/plugin/images/images?run=version_0&tag=test/carry_probe&sample=0")
+        png = f"{base}/data/plugin/images/individualImage?{image['query']}"
+        with urllib.request.urlopen(png, timeout=10) as response:
+            assert response.read(8) == b"\x89PNG\r\n\x1a\n"
+        assert image["step"] == 6  # at the step of the tested checkpoint
 
         experiment = request(f"{base}/data/plugin/hparams/experiment", {"experimentName": ""})
         columns = {info["name"] for info in experiment["hparamInfos"]}
