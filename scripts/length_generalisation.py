@@ -3,17 +3,21 @@ training length. Writes a markdown table (docs/results.md uses its output).
 
     python scripts/length_generalisation.py                       # decimal: rnn/lstm/gru x seeds 0-2
     python scripts/length_generalisation.py --config binary --lengths 20 200 2000
+    python scripts/length_generalisation.py --threads 1 --keep runs/threads1   # one torch thread
 
 Each run is a real `adder fit` process (timed whole, startup included) followed by
 `python -m adder evaluate --json` on its last checkpoint; runs go one after another so that the
-timings are not disturbed by each other.
+timings are not disturbed by each other. A second table gives, per cell and length, the wrong
+digits over every suite and seed and a 95% upper bound on the per-digit error rate.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +25,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from adder.bounds import error_rate_upper_bound
 
 
 def train(cell: str, seed: int, config: str | None, root: Path, extra: list[str]) -> tuple[float, Path]:
@@ -91,8 +97,16 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=["random", "carry", "mixed", "edge"])
     parser.add_argument("--size", type=int, default=2000, help="problems per suite")
     parser.add_argument("--out", type=Path, help="also write the markdown table here")
+    parser.add_argument("--threads", type=int, help="torch threads for fit and evaluate (default: torch's own)")
+    parser.add_argument("--keep", type=Path, help="keep each run's last.ckpt as DIR/<cell>-seed<k>.ckpt")
     parser.add_argument("extra", nargs="*", help="more `adder fit` flags, after --")
     args = parser.parse_args()
+    if args.threads:  # the fit and evaluate processes inherit it; torch reads it at start-up
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
+        torch.set_num_threads(args.threads)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    wrong: dict[tuple[str, int], list[int]] = {}  # (cell, length) -> [wrong digits, digits]
 
     header = ["cell", "seed", "params", "steps", "fit s"] + [f"{k} {n}" for n in args.lengths for k in args.kinds]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -103,7 +117,13 @@ def main() -> None:
                 saved = torch.load(checkpoint, weights_only=True)
                 params = sum(v.numel() for k, v in saved["state_dict"].items() if k.startswith("model."))
                 report = evaluate(checkpoint, args.lengths, args.kinds, args.size)
+                if args.keep:
+                    shutil.copy(checkpoint, args.keep / f"{cell}-seed{seed}.ckpt")
             scores = {(r["kind"], r["num_digits"]): r["exact_match"] for r in report["results"]}
+            for r in report["results"]:
+                counts = wrong.setdefault((cell, r["num_digits"]), [0, 0])
+                counts[0] += r["wrong_digits"]
+                counts[1] += r["digits"]
             row = [cell, str(seed), f"{params:,}", str(saved["global_step"]), f"{seconds:.0f}"]
             row += [f"{100 * scores[(k, n)]:.2f}" for n in args.lengths for k in args.kinds]
             lines.append("| " + " | ".join(row) + " |")
@@ -113,6 +133,15 @@ def main() -> None:
     sized = ", ".join(k for k in args.kinds if k != "edge")
     suites = "; ".join(part for part in (sized, "8 edge" if "edge" in args.kinds else "") if part)
     text = f"{table}\n\nExact match in %, {args.size} problems per suite ({suites}). {machine}.\n"
+    bounds = [
+        "| cell | digits | digits checked | wrong digits | per-digit error, 95% upper bound |",
+        "|---|---|---|---|---|",
+    ]
+    for (cell, length), (errors, digits) in wrong.items():
+        bound = error_rate_upper_bound(errors, digits)
+        bounds.append(f"| {cell} | {length:,} | {digits:,} | {errors:,} | {bound:.2g} |")
+    seeds = ", ".join(map(str, args.seeds))
+    text += f"\n{chr(10).join(bounds)}\n\nEvery suite above of seeds {seeds} together, per cell and length.\n"
     print("\n" + text)
     if args.out:
         args.out.write_text(text)
