@@ -128,7 +128,7 @@ def probe_figure(probes: list[LayerProbe], title: str = "") -> Any:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    figure, axes = plt.subplots(1, len(probes), figsize=(4 * len(probes), 4), squeeze=False)
+    figure, axes = plt.subplots(1, len(probes), figsize=(max(6.0, 4.5 * len(probes)), 4.5), squeeze=False)
     for axis, probe in zip(axes[0], probes):
         for value, colour in ((0, "tab:blue"), (1, "tab:orange")):
             chosen = probe.carry == bool(value)
