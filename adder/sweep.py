@@ -31,7 +31,12 @@ def add_parser(commands: Any) -> None:
     from adder import config_files
 
     shipped = ", ".join(config_files.shipped(config_files.EXPERIMENT_DIR))
-    sweep = commands.add_parser("sweep", help="run studies on Optuna, then write their reports", description=__doc__)
+    sweep = commands.add_parser(
+        "sweep",
+        help="run studies on Optuna, then write their reports",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sweep.add_argument(
         "experiments",
         nargs="+",
