@@ -50,6 +50,10 @@ class AdderModule(L.LightningModule):
             in the next step beside the fresh batch (0: off). Mistakes far beyond the training
             length come from digit contexts too rare in fresh batches to be learnt well;
             docs/results.md measures what replaying them does for each cell.
+        state_noise: standard deviation of Gaussian noise used as each training problem's initial
+            recurrent state instead of zeros (0: off). A model that must forget a random start
+            learns state dynamics that fall back to the carry it should hold, which keeps gated
+            cells from drifting over long runs of one digit pair (docs/results.md).
 
     The optimizer defaults to DEFAULT_OPTIMIZER; the CLI's ``--optimizer``/``--lr_scheduler`` replace it.
     """
@@ -65,15 +69,21 @@ class AdderModule(L.LightningModule):
         num_digits: int = 10,
         eval_chunk_size: int = DEFAULT_CHUNK_SIZE,
         replay_hardest: float = 0.2,
+        state_noise: float = 0.0,
     ) -> None:
         super().__init__()
         if not 0.0 <= replay_hardest < 1.0:
             raise ValueError(f"replay_hardest must be in [0, 1), got {replay_hardest}")
+        if state_noise < 0.0:
+            raise ValueError(f"state_noise must be >= 0, got {state_noise}")
+        if state_noise > 0.0 and cell == "mlp":
+            raise ValueError("state_noise applies to recurrent cells; the MLP has no state")
         self.save_hyperparameters(logger=False)  # the CLI logs the whole run config (adder.tracking)
         self.model = build_model(cell, encoding, input_size, hidden_size, num_layers, base, num_digits)
         self.base = base
         self.eval_chunk_size = eval_chunk_size
         self.replay_hardest = replay_hardest
+        self.state_noise = state_noise
         self._replay: Tensor | None = None  # (3, k, length): a, b, target of last step's hardest problems
         self._samples: list[dict[str, str]] = []
         self.progress_bar_values: dict[str, float] = {}  # shown by AdderProgressBar
@@ -94,7 +104,7 @@ class AdderModule(L.LightningModule):
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         fresh = batch[0].shape[0]
         a, b, target = self._add_replay(batch)
-        logits = self(a, b)
+        logits = self.model(a, b, self._initial_state(a.shape[0], a.device))[0]
         losses = nn.functional.cross_entropy(logits.reshape(-1, self.base), target.reshape(-1), reduction="none")
         losses = losses.view_as(target)  # (problems, positions)
         loss = losses.mean()
@@ -108,6 +118,18 @@ class AdderModule(L.LightningModule):
             self.progress_bar_values["train/loss"] = round(float(fresh_loss.detach()), 4)  # see AdderProgressBar
             self.log("train/digit_acc", digit_acc)
         return loss
+
+    def _initial_state(self, problems: int, device: torch.device) -> Any:
+        """None (zeros), or a random initial state when ``state_noise`` is set. The noise comes
+        from a generator seeded by the run's seed and the step, so a resumed run draws what the
+        interrupted one would have."""
+        if self.state_noise == 0.0:
+            return None
+        rnn = self.model.rnn
+        generator = torch.Generator(device).manual_seed(hash((torch.initial_seed(), self.global_step)) % 2**63)
+        shape = (rnn.num_layers, problems, rnn.hidden_size)
+        draw = [self.state_noise * torch.randn(shape, generator=generator, device=device) for _ in range(2)]
+        return (draw[0], draw[1]) if self.hparams.cell == "lstm" else draw[0]
 
     def _add_replay(self, batch: Batch) -> Batch:
         """The fresh batch with last step's hardest problems appended (if they fit its length)."""

@@ -89,3 +89,29 @@ def test_gpu_style_non_finite_check_reports_the_first_bad_step_later() -> None:
     module._check_finite(torch.tensor(float("nan")), now=False)
     with pytest.raises(NonFiniteLossError):
         module.on_train_end()
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_state_noise_starts_training_problems_from_a_seeded_random_state(cell: str) -> None:
+    torch.manual_seed(4)
+    module = AdderModule(cell=cell, hidden_size=8, input_size=4, state_noise=0.3)
+    state = module._initial_state(5, torch.device("cpu"))
+    parts = state if cell == "lstm" else (state,)
+    for part in parts:
+        assert part.shape == (2, 5, 8) and 0.15 < float(part.std()) < 0.45
+    again = module._initial_state(5, torch.device("cpu"))
+    assert all(torch.equal(x, y) for x, y in zip(parts, again if cell == "lstm" else (again,)))  # same step: same draw
+    # The training loss is computed from that state, not from zeros.
+    quiet = AdderModule(cell=cell, hidden_size=8, input_size=4)
+    quiet.load_state_dict(module.state_dict())
+    problems = batch(0)
+    with torch.no_grad():
+        assert not torch.equal(module.training_step(problems, 0), quiet.training_step(problems, 0))
+    assert AdderModule(cell=cell, state_noise=0.0)._initial_state(5, torch.device("cpu")) is None
+
+
+def test_state_noise_is_refused_where_it_cannot_apply() -> None:
+    with pytest.raises(ValueError, match="state_noise must be >= 0"):
+        AdderModule(state_noise=-0.1)
+    with pytest.raises(ValueError, match="recurrent cells"):
+        AdderModule(cell="mlp", state_noise=0.1)

@@ -35,6 +35,8 @@ RESUMABLE = [
     "10",
     "--model.replay_hardest",
     "0.2",  # the replayed problems are training state too
+    "--model.state_noise",
+    "0.1",  # and the random initial states must be drawn again as they were
 ]
 
 
