@@ -192,3 +192,30 @@ def test_ctrl_c_stops_a_worker_cleanly_and_the_trial_resumes(tmp_path: Path) -> 
     assert again.state.name == "WAITING" and again.user_attrs["resumes"] == 0
     saved = torch.load(last, weights_only=True)["global_step"]
     assert 0 < saved < 3000  # stopped after a step, with a checkpoint
+
+
+def test_ctrl_c_during_a_test_keeps_the_finished_seed_and_stops(tmp_path: Path) -> None:
+    marker = tmp_path / "pressed-once"
+    press = [{"class_path": "tests.helpers.callbacks.CtrlCOnceInTest", "init_args": {"marker": str(marker)}}]
+    study = study_file(
+        tmp_path,
+        "pressed",
+        args={**TINY, "trainer.log_every_n_steps": 1, "trainer.callbacks": press},
+        seeds=[0, 1],
+        points=[{"label": "p"}],
+    )
+    first = subprocess.run(sweep_command(study, tmp_path), cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 130, first.stderr  # stopped, not a failed trial and a worker going on
+    seed0 = tmp_path / "runs" / "pressed" / "p" / "seed0"
+    assert (seed0 / "record.json").is_file() and not (seed0.parent / "seed1").exists()
+    stopped = trials(tmp_path / "runs", "pressed")[0]
+    assert stopped.user_attrs["seed"] == 0 and stopped.user_attrs["error"] == "interrupted"
+
+    second = subprocess.run(sweep_command(study, tmp_path), cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    done = [t for t in trials(tmp_path / "runs", "pressed") if t.state.name == "COMPLETE"]
+    assert sorted(t.user_attrs["seed"] for t in done) == [0, 1]
+    resumed = next(t for t in done if t.user_attrs["seed"] == 0)
+    assert resumed.user_attrs["resumes"] == 0 and resumed.user_attrs["records"][0]["steps"] == 6
+    steps = [step for step, _ in scalars(seed0)["train/loss"]]
+    assert len(steps) == len(set(steps)) == 6  # the finished seed was not trained again

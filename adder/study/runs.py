@@ -1,14 +1,20 @@
 """One trial of a study: ``adder fit`` then ``adder test`` in the trial's own run directory.
 
 The run directory is named after the point and seed, so a trial that a killed worker left behind
-is resumed from its ``last.ckpt`` (exact resume) by whichever worker takes it up next.
+is resumed from its ``last.ckpt`` (exact resume) by whichever worker takes it up next. A seed that
+finished keeps its record in ``record.json`` beside it, so a resumed trial does not train it again
+(a fit that stopped early would otherwise go on from its last checkpoint).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,6 +25,8 @@ from adder.models import count_parameters
 from adder.study.spec import Experiment, command_line
 
 QUIET = {"trainer.enable_progress_bar": False, "trainer.enable_model_summary": False}
+#: A finished seed's record, in its run directory.
+RECORD = "record.json"
 
 
 class TrialFailed(RuntimeError):
@@ -34,6 +42,32 @@ def captured() -> Iterator[io.StringIO]:
         yield errors
 
 
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[list[bool]]:
+    """Notes a Ctrl-C instead of raising it, for the short test after a fit: Lightning would turn
+    the KeyboardInterrupt into exit status 1 (a failed trial) and ignore every later Ctrl-C. The
+    caller stops once the seed's record is safe."""
+    pressed = [False]
+    if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
+        yield pressed
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        pressed[0] = True
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _write_record(run_dir: Path, record: dict[str, Any]) -> None:
+    partial = run_dir / (RECORD + ".partial")
+    partial.write_text(json.dumps(record))
+    os.replace(partial, run_dir / RECORD)  # atomic: a record is whole or absent
+
+
 def _error_line(errors: io.StringIO, fallback: str) -> str:
     lines = [line for line in errors.getvalue().splitlines() if line.startswith("error:")]
     return lines[-1].removeprefix("error:").strip() if lines else fallback
@@ -45,9 +79,10 @@ def run_trial(
     """fit (or resume) and test one trial; returns its record. Raises TrialFailed with the
     run's one-line error, or SystemExit(130/143) when the run was interrupted (Ctrl-C, SIGTERM)."""
     from adder.cli import main
-    from adder.tracking import FitSummary
 
     base = ["--config", str(experiment.config)] if experiment.config else []  # the CLI resolves shipped names
+    if (run_dir / RECORD).is_file():  # this seed finished before its trial was interrupted
+        return json.loads((run_dir / RECORD).read_text())
     last = run_dir / LAST_CHECKPOINT
     if last.is_file():  # a worker stopped during this trial: carry on from where it saved
         fit_args = ["--config", str(run_dir / "config.yaml"), "--ckpt_path", str(last)]
@@ -72,6 +107,28 @@ def run_trial(
                 raise
             raise TrialFailed(_error_line(errors, f"fit exited with status {stop.code}")) from None
     seconds = time.perf_counter() - start
+    with ctrl_c_deferred() as pressed:
+        record = _test_and_record(experiment, fit, flags, seed, run_dir, seconds, base, quick)
+        _write_record(run_dir, record)
+    if pressed[0]:
+        raise SystemExit(130)
+    return record
+
+
+def _test_and_record(
+    experiment: Experiment,
+    fit: Any,
+    flags: Mapping[str, Any],
+    seed: int,
+    run_dir: Path,
+    seconds: float,
+    base: list[str],
+    quick: bool,
+) -> dict[str, Any]:
+    from adder.cli import main
+    from adder.tracking import FitSummary
+
+    last = run_dir / LAST_CHECKPOINT
     with captured() as errors:
         try:
             test = main(["test", "--config", str(run_dir / "config.yaml"), "--ckpt_path", str(last)])

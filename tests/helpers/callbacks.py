@@ -61,3 +61,15 @@ class KillOnce(Callback):
         if trainer.global_step == self.step and not os.path.exists(self.marker):
             open(self.marker, "w").close()
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+class CtrlCOnceInTest(Callback):
+    """Press Ctrl-C (SIGINT to this process) as a test starts, once per ``marker`` file."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            signal.raise_signal(signal.SIGINT)
