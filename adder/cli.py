@@ -43,6 +43,7 @@ from adder.data import AdditionDataModule  # noqa: E402
 from adder.errors import InputError, OneLineErrors, fail  # noqa: E402
 from adder.module import DEFAULT_OPTIMIZER, AdderModule, NonFiniteLossError  # noqa: E402
 from adder.reporting import exact_match_table  # noqa: E402
+from adder.schedules import CosineDecay  # noqa: E402
 from adder.tracking import FitSummary, RunConfig  # noqa: E402
 
 LOGGER_DEFAULTS = {"save_dir": ".", "name": "lightning_logs"}
@@ -108,6 +109,11 @@ class AdderCLI(LightningCLI):
         # optimizer step (LightningCLI's default would step it at epoch ends, i.e. never).
         if lr_scheduler is None:
             return optimizer
+        if isinstance(lr_scheduler, CosineDecay) and lr_scheduler.total_steps is None:
+            max_steps = lightning_module.trainer.max_steps
+            if max_steps < 1:
+                raise InputError("lr_scheduler CosineDecay needs trainer.max_steps (or its own total_steps)")
+            lr_scheduler.total_steps = max_steps
         schedule = {"scheduler": lr_scheduler, "interval": "step", "name": "train/lr"}  # the key it is logged under
         return {"optimizer": optimizer, "lr_scheduler": schedule}
 

@@ -1,0 +1,37 @@
+"""Learning-rate schedules for a training stream counted in optimizer steps."""
+
+from __future__ import annotations
+
+import math
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+
+class CosineDecay(LRScheduler):
+    """Every learning rate falls from its initial value to 0 along a half cosine over
+    ``total_steps`` optimizer steps, then stays at 0.
+
+    Unlike ``CosineAnnealingLR`` it does not rise again after ``total_steps``, and ``total_steps``
+    can be left to the run: None means the trainer's ``max_steps``, which ``adder fit`` fills in.
+
+    Args:
+        optimizer: the optimizer whose learning rates it sets.
+        total_steps: steps to decay over; None: the run's ``trainer.max_steps``.
+    """
+
+    def __init__(self, optimizer: Optimizer, total_steps: int | None = None, last_epoch: int = -1) -> None:
+        if total_steps is not None and total_steps < 1:
+            raise ValueError(f"total_steps must be >= 1, got {total_steps}")
+        self.total_steps = total_steps
+        super().__init__(optimizer, last_epoch)
+
+    def factor(self, step: int) -> float:
+        """The share of the initial learning rate at ``step``."""
+        if self.total_steps is None:  # not yet told the run's length (the CLI sets it before step 1)
+            return 1.0
+        progress = min(step, self.total_steps) / self.total_steps
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def get_lr(self) -> list[float]:
+        return [base * self.factor(self.last_epoch) for base in self.base_lrs]
