@@ -45,7 +45,10 @@ def test_fit_then_tests_write_into_one_run(tmp_path: Path, capsys: pytest.Captur
     run_cli("test", tmp_path, "--ckpt_path", last, *EVAL, "--data.test_lengths", "[3]")
     printed = capsys.readouterr().out
     assert printed.splitlines()[0].split() == ["exact", "match", "%", "3"]  # one compact table
-    assert [line.split()[0] for line in printed.splitlines()[1:]] == ["carry", "edge", "mixed", "random"]
+    lines = printed.splitlines()
+    assert [line.split()[0] for line in lines[1:5]] == ["carry", "edge", "mixed", "random"]
+    assert lines[5].startswith("carry linearly readable from the hidden state (probe accuracy): layer1 ")
+    assert len(lines) == 6
     run_cli("test", tmp_path, "--ckpt_path", last, *EVAL, "--data.test_lengths", "[6]")
     assert run_dirs(tmp_path) == [run]  # both tests went into the fit's run
     assert (run / "test_config.yaml").is_file() and "cell: rnn" in (run / "config.yaml").read_text()
