@@ -128,8 +128,9 @@ class AdderModule(L.LightningModule):
         rnn = self.model.rnn
         generator = torch.Generator(device).manual_seed(hash((torch.initial_seed(), self.global_step)) % 2**63)
         shape = (rnn.num_layers, problems, rnn.hidden_size)
-        draw = [self.state_noise * torch.randn(shape, generator=generator, device=device) for _ in range(2)]
-        return (draw[0], draw[1]) if self.hparams.cell == "lstm" else draw[0]
+        parts = 2 if self.hparams.cell == "lstm" else 1  # an LSTM's state is (h, c)
+        draw = [self.state_noise * torch.randn(shape, generator=generator, device=device) for _ in range(parts)]
+        return tuple(draw) if parts == 2 else draw[0]
 
     def _add_replay(self, batch: Batch) -> Batch:
         """The fresh batch with last step's hardest problems appended (if they fit its length)."""
