@@ -11,9 +11,9 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, TensorDataset, get_worker_info
 
 from adder.checks import check_digit_budget, check_positive
-from adder.digits import Batch, make_problems
-from adder.samplers import STREAM_EVAL, STREAM_FIXED, STREAM_TRAIN, STREAM_VAL, ProblemSampler, make_generator
-from adder.suites import EVAL_KINDS, LENGTH_MULTIPLES, SUITE_SIZE, eval_blocks
+from adder.digits import Batch
+from adder.samplers import STREAM_FIXED, STREAM_TRAIN, STREAM_VAL, ProblemSampler, make_generator
+from adder.suites import EVAL_KINDS, LENGTH_MULTIPLES, SUITE_SIZE, suite_problems
 
 #: The default training mixture: uniform digits, carry chains and repeated pairs (docs/results.md).
 DEFAULT_SAMPLING = {"digits": 0.4, "carry": 0.4, "repeat": 0.2}
@@ -216,17 +216,13 @@ class AdditionDataModule(L.LightningDataModule):
             parts = [self.val_sampler.sample(self.val_size, make_generator(seed, STREAM_VAL))]
             length = self.val_sampler.num_digits
             for kind in self.val_kinds:
-                parts.append(self._suite(kind, self.val_kind_size, length, seed, STREAM_VAL))
+                parts.append(suite_problems(kind, self.val_kind_size, length, self.base, seed, STREAM_VAL))
             self.val_set = TensorDataset(*(torch.cat(columns) for columns in zip(*parts)))
         if not self.test_sets:
             for length in self.test_lengths:
                 for kind in self.test_kinds:
-                    self.test_sets[f"{kind}/{length}"] = TensorDataset(*self._suite(kind, self.test_size, length, seed))
-
-    def _suite(self, kind: str, size: int, length: int, seed: int, stream: int = STREAM_EVAL) -> Batch:
-        blocks = list(eval_blocks(kind, size, length, self.base, seed, stream=stream))
-        a, b = torch.cat([x for x, _ in blocks]), torch.cat([y for _, y in blocks])
-        return make_problems(a, b, self.base)
+                    problems = suite_problems(kind, self.test_size, length, self.base, seed)
+                    self.test_sets[f"{kind}/{length}"] = TensorDataset(*problems)
 
     def _setup_fixed(self, seed: int) -> None:
         if self.train_set is not None:

@@ -16,9 +16,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from adder.digits import make_problems
 from adder.models import RecurrentAdder
-from adder.suites import eval_blocks
+from adder.reporting import pyplot
+from adder.suites import suite_problems
 
 #: Problems whose states the probe reads: carry-rich sums ("mixed"), so both carry values are common.
 PROBE_KIND = "mixed"
@@ -91,9 +91,7 @@ def probe_carry(
     """Probe every layer of ``model`` on ``size`` carry-rich sums of ``num_digits`` digits: the
     probe trains on the states of the first half of the problems and is scored on the second."""
     device = next(model.parameters()).device
-    operands = list(eval_blocks(PROBE_KIND, size, num_digits, base, seed))
-    a, b, target = make_problems(torch.cat([x for x, _ in operands]), torch.cat([y for _, y in operands]), base)
-    a, b, target = a.to(device), b.to(device), target.to(device)
+    a, b, target = (t.to(device) for t in suite_problems(PROBE_KIND, size, num_digits, base, seed))
     carry = carries_out(a, b, target, base)[:, :-1].reshape(-1)  # the last position has no carry out
     half = (a.shape[0] // 2) * num_digits
     results = []
@@ -121,12 +119,8 @@ def probe_carry(
 def probe_figure(probes: list[LayerProbe], title: str = "") -> Any:
     """One scatter per layer of the projected states, coloured by the carry they should hold.
     None without matplotlib (the optional ``plots`` extra)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     figure, axes = plt.subplots(1, len(probes), figsize=(max(6.0, 4.5 * len(probes)), 4.5), squeeze=False)
     for axis, probe in zip(axes[0], probes):

@@ -52,15 +52,23 @@ def by_length(metrics: Mapping[str, Any], prefix: str = "test/exact_match/") -> 
     return {kind: sorted(points) for kind, points in sorted(curves.items())}
 
 
-def length_figure(curves: Mapping[str, Sequence[tuple[int, float]]], ylabel: str = "exact match (%)") -> Any:
-    """A matplotlib figure of accuracy against operand length (log x), one line per kind.
-    Returns None when matplotlib is not installed (it is the optional ``plots`` extra)."""
+def pyplot() -> Any:
+    """matplotlib.pyplot drawing off-screen, or None without the optional ``plots`` extra."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return None
+    return plt
+
+
+def length_figure(curves: Mapping[str, Sequence[tuple[int, float]]], ylabel: str = "exact match (%)") -> Any:
+    """A matplotlib figure of accuracy against operand length (log x), one line per kind.
+    Returns None when matplotlib is not installed (it is the optional ``plots`` extra)."""
+    plt = pyplot()
+    if plt is None:
         return None
     figure, axes = plt.subplots(figsize=(6, 4))
     for kind, points in curves.items():

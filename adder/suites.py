@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
+from adder.digits import Batch, make_problems
 from adder.samplers import STREAM_EVAL, make_generator, sample_carry, sample_digits
 
 #: Problem kinds an evaluation suite can hold.
@@ -102,3 +103,9 @@ def eval_blocks(
     for index, start in enumerate(range(0, size, block_size)):
         generator = make_generator(seed, stream, kind_index, num_digits, index)
         yield eval_operands(kind, min(block_size, size - start), num_digits, base, generator)
+
+
+def suite_problems(kind: str, size: int, num_digits: int, base: int, seed: int, stream: int = STREAM_EVAL) -> Batch:
+    """The whole suite at once as model-ready (a, b, target): the same problems as ``eval_blocks``."""
+    blocks = list(eval_blocks(kind, size, num_digits, base, seed, stream=stream))
+    return make_problems(torch.cat([a for a, _ in blocks]), torch.cat([b for _, b in blocks]), base)
