@@ -12,11 +12,14 @@ import argparse
 import json
 import sys
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from adder.add import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for, positive_int
 from adder.bounds import error_rate_upper_bound
@@ -24,6 +27,7 @@ from adder.checkpoints import load_adder
 from adder.checks import check_digit_budget
 from adder.digits import make_problems
 from adder.errors import InputError
+from adder.eval_plan import EvalPlan, plan_evaluation, single_threaded_ops
 from adder.models import DEFAULT_CHUNK_SIZE
 from adder.suites import EVAL_BLOCK, EVAL_KINDS, LENGTH_MULTIPLES, SUITE_SIZE, eval_blocks
 
@@ -37,6 +41,8 @@ class SuiteResult:
     digit_acc: float
     wrong_digits: int
     seconds: float
+    problems_per_batch: int  # how it was computed (adder.eval_plan); the answers do not depend on it
+    workers: int
 
     @property
     def digits(self) -> int:
@@ -53,7 +59,6 @@ class SuiteResult:
         return error_rate_upper_bound(self.wrong_digits, self.digits)
 
 
-@torch.no_grad()
 def evaluate_suite(
     model: nn.Module,
     base: int,
@@ -63,21 +68,70 @@ def evaluate_suite(
     seed: int = 0,
     chunk_size: int | None = DEFAULT_CHUNK_SIZE,
     device: torch.device | str = "cpu",
+    plan: EvalPlan | None = None,
 ) -> SuiteResult:
-    """Exact match and digit accuracy of ``model`` on one suite."""
+    """Exact match and digit accuracy of ``model`` on one suite. ``plan`` (default: from free
+    memory, see :mod:`adder.eval_plan`) sets how many problems run at once; answers do not depend on it."""
+    device = torch.device(device)
+    plan = plan or plan_evaluation(model, num_digits, size, chunk_size, device)
     start = time.perf_counter()
-    problems = right_sums = right_digits = 0
-    for a, b in eval_blocks(kind, size, num_digits, base, seed):
-        a, b, target = (t.to(device) for t in make_problems(a, b, base))
+
+    @torch.no_grad()  # no_grad is per thread
+    def score(a: Tensor, b: Tensor) -> tuple[int, int, int]:
+        a, b, target = make_problems(a.to(device), b.to(device), base)
         correct = model.predict(a, b, chunk_size) == target
-        problems += a.shape[0]
-        right_sums += int(correct.all(-1).sum())
-        right_digits += int(correct.sum())
+        return a.shape[0], int(correct.all(-1).sum()), int(correct.sum())
+
+    counts = [0, 0, 0]  # problems, right sums, right digits
+    batches = _batches(eval_blocks(kind, size, num_digits, base, seed), plan.problems_per_batch)
+    if plan.workers == 1:
+        scored: Iterator[tuple[int, int, int]] = (score(a, b) for a, b in batches)
+    else:
+        scored = _in_threads(score, batches, plan.workers)
+    with single_threaded_ops(plan.workers > 1):
+        for result in scored:
+            counts = [total + part for total, part in zip(counts, result)]
+    problems, right_sums, right_digits = counts
     seconds = time.perf_counter() - start
     digits = problems * (num_digits + 1)
     return SuiteResult(
-        kind, num_digits, problems, right_sums / problems, right_digits / digits, digits - right_digits, seconds
+        kind,
+        num_digits,
+        problems,
+        right_sums / problems,
+        right_digits / digits,
+        digits - right_digits,
+        seconds,
+        plan.problems_per_batch,
+        plan.workers,
     )
+
+
+def _batches(blocks: Iterator[tuple[Tensor, Tensor]], problems: int) -> Iterator[tuple[Tensor, Tensor]]:
+    """Consecutive blocks joined into batches of up to ``problems`` problems."""
+    held: list[tuple[Tensor, Tensor]] = []
+    for block in blocks:
+        held.append(block)
+        if sum(a.shape[0] for a, _ in held) >= problems:
+            yield torch.cat([a for a, _ in held]), torch.cat([b for _, b in held])
+            held = []
+    if held:
+        yield torch.cat([a for a, _ in held]), torch.cat([b for _, b in held])
+
+
+def _in_threads(
+    score: Callable[[Tensor, Tensor], tuple[int, int, int]], batches: Iterator[tuple[Tensor, Tensor]], workers: int
+) -> Iterator[tuple[int, int, int]]:
+    """``score`` of every batch, ``workers`` batches at a time (torch ops release the GIL); at
+    most ``workers`` batches are held at once, so memory stays what the plan allowed."""
+    with ThreadPoolExecutor(workers) as pool:
+        running: deque[Future[tuple[int, int, int]]] = deque()
+        for a, b in batches:
+            if len(running) == workers:
+                yield running.popleft().result()
+            running.append(pool.submit(score, a, b))
+        while running:
+            yield running.popleft().result()
 
 
 def peak_memory_mb() -> float | None:

@@ -19,8 +19,9 @@ ENCODINGS = ("embedding", "onehot", "scalar")
 _RNN_CLASSES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 State = Tensor | tuple[Tensor, Tensor] | None
-#: Positions per recurrent chunk when predicting: bounds activation memory on long numbers.
-DEFAULT_CHUNK_SIZE = 1024
+#: Positions per recurrent chunk when predicting: bounds activation memory on long numbers. Short
+#: chunks also keep a CPU's working set in its caches (docs/performance.md, section 7).
+DEFAULT_CHUNK_SIZE = 64
 
 
 class DigitEncoder(nn.Module):

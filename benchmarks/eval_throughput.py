@@ -1,25 +1,35 @@
-"""``python benchmarks/eval_throughput.py LENGTH SIZE [DEVICE]``: one JSON line with the digits/s of
-the chunked evaluation of SIZE random LENGTH-digit sums by the default model, and the process's
-peak memory (one process per length, so each peak is that length's own), and on a GPU the device's
-peak allocation."""
+"""``python benchmarks/eval_throughput.py LENGTH SIZE [DEVICE] [--fixed]``: one JSON line with the
+digits/s of the chunked evaluation of SIZE random LENGTH-digit sums by the default model, and the
+process's peak memory (one process per length, so each peak is that length's own), and on a GPU the
+device's peak allocation. The problems run as ``adder evaluate`` runs them (a plan from free
+memory, :mod:`adder.eval_plan`), or with ``--fixed`` one block of 100 at a time in one thread, as
+before the plan existed."""
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 
 import torch
 
+from adder.eval_plan import EvalPlan
 from adder.evaluate import evaluate_suite, peak_memory_mb
 from adder.models import RecurrentAdder
 
 
-def main(length: int, size: int, device: str = "cpu") -> dict[str, float]:
+#: How every evaluation ran before adder.eval_plan: one block of 100 problems at a time, one thread.
+FIXED_PLAN = EvalPlan(problems_per_batch=100, workers=1, bytes_per_problem=0, budget_bytes=0)
+
+
+def main(length: int, size: int, device: str = "cpu", fixed: bool = False) -> dict[str, float]:
     torch.manual_seed(0)
     model = RecurrentAdder("rnn", "embedding", input_size=64, hidden_size=64, num_layers=2, base=10).eval().to(device)
     evaluate_suite(model, 10, "random", 100, size=10, seed=1, device=device)  # warm-up: first calls pay one-off setup
-    result = evaluate_suite(model, 10, "random", length, size=size, seed=0, device=device)
+    plan = FIXED_PLAN if fixed else None
+    result = evaluate_suite(model, 10, "random", length, size=size, seed=0, device=device, plan=plan)
     record = {
+        "problems_per_batch": result.problems_per_batch,
+        "workers": result.workers,
         "length": length,
         "problems": result.problems,
         "seconds": result.seconds,
@@ -32,5 +42,10 @@ def main(length: int, size: int, device: str = "cpu") -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    device = sys.argv[3] if len(sys.argv) > 3 else "cpu"
-    print(json.dumps(main(int(sys.argv[1]), int(sys.argv[2]), device)))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("length", type=int)
+    parser.add_argument("size", type=int)
+    parser.add_argument("device", nargs="?", default="cpu")
+    parser.add_argument("--fixed", action="store_true")
+    args = parser.parse_args()
+    print(json.dumps(main(args.length, args.size, args.device, args.fixed)))

@@ -238,6 +238,50 @@ def evaluation_throughput(
     return lines
 
 
+@section("evalplan")
+def evaluation_plan(repeats: int, device: str, length: int = 100_000, size: int = 2000) -> list[str]:
+    rates: dict[str, list[float]] = {"fixed": [], "plan": []}
+    memory: dict[str, list[float]] = {"fixed": [], "plan": []}
+    device_memory: dict[str, list[float]] = {"fixed": [], "plan": []}
+    ratios: list[float] = []
+    shape = ""
+    for repeat in range(repeats):
+        order = ["fixed", "plan"] if repeat % 2 == 0 else ["plan", "fixed"]
+        pair = {}
+        for side in order:
+            flags = ["--fixed"] if side == "fixed" else []
+            command = ["benchmarks/eval_throughput.py", str(length), str(size), device, *flags]
+            record = json.loads(run_python(command).stdout)
+            pair[side] = record["digits_per_second"] / 1e6
+            rates[side].append(pair[side])
+            memory[side].append(record["peak_memory_mb"])
+            device_memory[side].append(record.get("device_peak_memory_mb", 0.0))
+            if side == "plan":
+                shape = f"{record['problems_per_batch']} problems per batch, {record['workers']} worker thread(s)"
+        ratios.append(pair["plan"] / pair["fixed"])
+    gpu = device != "cpu"
+    target = "10x" if gpu else "1.5x"
+    lines = [
+        "## 7. Evaluation: problems per batch from free memory",
+        "",
+        f"`evaluate_suite` on {size:,} random sums of {length:,} digits with the default model (untrained: the "
+        "time does not depend on the weights), one process per measurement, paired and alternated: one block of "
+        "100 problems at a time in one thread (before) against the plan `adder evaluate` now makes from free "
+        f"memory (`adder.eval_plan`; here: {shape}). Target: at least {target} the digits/s, memory bounded.",
+        "",
+        "| measure | fixed blocks of 100 | plan from free memory |",
+        "| --- | --- | --- |",
+        f"| million digits/s | {summary(rates['fixed'], 2)} | {summary(rates['plan'], 2)} |",
+        f"| peak host memory (MiB) | {summary(memory['fixed'], 0)} | {summary(memory['plan'], 0)} |",
+    ]
+    if gpu:
+        lines.append(
+            f"| peak GPU allocation (MiB) | {summary(device_memory['fixed'], 0)} | {summary(device_memory['plan'], 0)} |"
+        )
+    lines += [f"| **speed-up** (per pair) | | **{summary(ratios, 2)}x** |", ""]
+    return lines
+
+
 @section("syncs")
 def host_syncs(repeats: int, device: str, steps: int = 500, warmup: int = 50) -> list[str]:
     per_step: list[float] = []
