@@ -24,7 +24,7 @@ from jsonargparse import ActionConfigFile  # noqa: E402
 from lightning import LightningModule, Trainer  # noqa: E402
 from lightning.fabric.plugins.environments import SLURMEnvironment  # noqa: E402
 from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar, TQDMProgressBar  # noqa: E402
-from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI  # noqa: E402
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple  # noqa: E402
 from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E402
 from torch.optim import Optimizer  # noqa: E402
 
@@ -41,14 +41,14 @@ from adder.checkpoints import load_checkpoint, run_dir_of  # noqa: E402
 from adder.config_files import resolve_config_flags  # noqa: E402
 from adder.data import AdditionDataModule  # noqa: E402
 from adder.errors import InputError, OneLineErrors, fail  # noqa: E402
-from adder.module import DEFAULT_OPTIMIZER, AdderModule, NonFiniteLossError  # noqa: E402
+from adder.module import DEFAULT_LR_SCHEDULER, DEFAULT_OPTIMIZER, AdderModule, NonFiniteLossError  # noqa: E402
 from adder.reporting import exact_match_table  # noqa: E402
-from adder.schedules import CosineDecay  # noqa: E402
+from adder.schedules import stepwise  # noqa: E402
 from adder.tracking import FitSummary, RunConfig  # noqa: E402
 
 LOGGER_DEFAULTS = {"save_dir": ".", "name": "lightning_logs"}
 TRAINER_DEFAULTS: dict[str, Any] = {
-    "max_steps": 5000,
+    "max_steps": 1500,  # the learning rate decays to 0 over these (DEFAULT_LR_SCHEDULER)
     "val_check_interval": 250,  # batches; the training stream has no epochs
     "check_val_every_n_epoch": None,  # count validation intervals across epochs (fixed-dataset mode)
     "log_every_n_steps": 25,
@@ -85,7 +85,8 @@ class AdderCLI(LightningCLI):
         parser.link_arguments("data.num_digits", "model.num_digits")
 
         parser.add_optimizer_args((Optimizer,))
-        parser.set_defaults({"optimizer": DEFAULT_OPTIMIZER})
+        parser.add_lr_scheduler_args(LRSchedulerTypeTuple)
+        parser.set_defaults({"optimizer": DEFAULT_OPTIMIZER, "lr_scheduler": DEFAULT_LR_SCHEDULER})
 
         parser.add_lightning_class_args(AdderCheckpoint, "checkpoint")
         parser.set_defaults(
@@ -96,26 +97,20 @@ class AdderCLI(LightningCLI):
                 "checkpoint.auto_insert_metric_name": False,
             }
         )
-        # Stop once every validation sum is right, after at least min_steps (docs/results.md says
-        # why a first perfect validation is not enough). --early_stopping.target null trains to max_steps.
+        # The default trains every step of its decaying learning rate (a first perfect validation
+        # comes before the model is right far beyond it: docs/results.md); --early_stopping.target 1
+        # stops at the first perfect validation after --early_stopping.min_steps.
         parser.add_lightning_class_args(StopAtTarget, "early_stopping")
-        parser.set_defaults({"early_stopping.min_steps": 3000})
+        parser.set_defaults({"early_stopping.target": None})
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
         parser.add_lightning_class_args(CarryProbe, "carry_probe")
 
     @staticmethod
     def configure_optimizers(lightning_module: LightningModule, optimizer: Optimizer, lr_scheduler: Any = None) -> Any:
-        # The training stream has no epochs, so a scheduler from --lr_scheduler steps every
-        # optimizer step (LightningCLI's default would step it at epoch ends, i.e. never).
-        if lr_scheduler is None:
-            return optimizer
-        if isinstance(lr_scheduler, CosineDecay) and lr_scheduler.total_steps is None:
-            max_steps = lightning_module.trainer.max_steps
-            if max_steps < 1:
-                raise InputError("lr_scheduler CosineDecay needs trainer.max_steps (or its own total_steps)")
-            lr_scheduler.total_steps = max_steps
-        schedule = {"scheduler": lr_scheduler, "interval": "step", "name": "train/lr"}  # the key it is logged under
-        return {"optimizer": optimizer, "lr_scheduler": schedule}
+        try:
+            return stepwise(optimizer, lr_scheduler, lightning_module.trainer.max_steps)
+        except ValueError as error:
+            raise InputError(str(error)) from None
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         super().parse_arguments(parser, args)

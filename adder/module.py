@@ -14,16 +14,22 @@ from torch import Tensor, nn
 from adder.digits import Batch
 from adder.models import DEFAULT_CHUNK_SIZE, build_model, count_parameters
 from adder.reporting import by_length, length_figure, sample_rows, samples_markdown
+from adder.schedules import stepwise
 
 #: The optimizer of every run unless ``--optimizer`` says otherwise (LightningCLI's form).
-DEFAULT_OPTIMIZER: dict[str, Any] = {"class_path": "torch.optim.Adam", "init_args": {"lr": 1e-3}}
+DEFAULT_OPTIMIZER: dict[str, Any] = {"class_path": "torch.optim.Adam", "init_args": {"lr": 3e-3}}
+#: Its schedule unless ``--lr_scheduler`` says otherwise: down to 0 over the run's max_steps.
+DEFAULT_LR_SCHEDULER: dict[str, Any] = {"class_path": "adder.schedules.CosineDecay"}
+
+
+def _build(spec: dict[str, Any], first: Any) -> Any:
+    module_name, _, class_name = spec["class_path"].rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)(first, **spec.get("init_args", {}))
 
 
 def default_optimizer(parameters: Any) -> torch.optim.Optimizer:
     """DEFAULT_OPTIMIZER built over ``parameters``."""
-    module_name, _, class_name = DEFAULT_OPTIMIZER["class_path"].rpartition(".")
-    optimizer_class = getattr(importlib.import_module(module_name), class_name)
-    return optimizer_class(parameters, **DEFAULT_OPTIMIZER["init_args"])
+    return _build(DEFAULT_OPTIMIZER, parameters)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -55,7 +61,8 @@ class AdderModule(L.LightningModule):
             learns state dynamics that fall back to the carry it should hold, which keeps gated
             cells from drifting over long runs of one digit pair (docs/results.md).
 
-    The optimizer defaults to DEFAULT_OPTIMIZER; the CLI's ``--optimizer``/``--lr_scheduler`` replace it.
+    The optimizer and its schedule default to DEFAULT_OPTIMIZER and DEFAULT_LR_SCHEDULER; the CLI's
+    ``--optimizer``/``--lr_scheduler`` replace them.
     """
 
     def __init__(
@@ -93,8 +100,10 @@ class AdderModule(L.LightningModule):
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         return self.model(a, b)[0]
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return default_optimizer(self.parameters())
+    def configure_optimizers(self) -> Any:
+        # Used without the CLI (whose --optimizer/--lr_scheduler replace it): the same defaults.
+        optimizer = default_optimizer(self.parameters())
+        return stepwise(optimizer, _build(DEFAULT_LR_SCHEDULER, optimizer), self.trainer.max_steps)
 
     # ---------------------------------------------------------------------------------------- fit
     def on_fit_start(self) -> None:

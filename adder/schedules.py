@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
@@ -35,3 +36,17 @@ class CosineDecay(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return [base * self.factor(self.last_epoch) for base in self.base_lrs]
+
+
+def stepwise(optimizer: Optimizer, scheduler: LRScheduler | None, max_steps: int) -> Any:
+    """What ``configure_optimizers`` returns: the optimizer, and the scheduler stepped every
+    optimizer step (the training stream has no epochs, so Lightning's default of stepping it at
+    epoch ends would never step it). A CosineDecay without its own length gets ``max_steps``."""
+    if scheduler is None:
+        return optimizer
+    if isinstance(scheduler, CosineDecay) and scheduler.total_steps is None:
+        if max_steps < 1:
+            raise ValueError("lr_scheduler CosineDecay needs trainer.max_steps (or its own total_steps)")
+        scheduler.total_steps = max_steps
+    schedule = {"scheduler": scheduler, "interval": "step", "name": "train/lr"}  # the key it is logged under
+    return {"optimizer": optimizer, "lr_scheduler": schedule}

@@ -10,9 +10,10 @@ import yaml
 from lightning.pytorch.callbacks import TQDMProgressBar
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from adder.callbacks import AdderProgressBar
+from adder.callbacks import AdderProgressBar, StopAtTarget
 from adder.cli import PROGRESS_BAR_REFRESH_RATE, main
 from adder.config_files import CONFIG_DIR
+from adder.schedules import CosineDecay
 from tests.helpers.cli import QUIET, run_cli, run_dirs, tiny_fit_args
 from tests.helpers.tensorboard import scalars
 
@@ -129,10 +130,20 @@ def test_sgd_with_nesterov_momentum_from_the_command_line(tmp_path: Path) -> Non
     assert optimizer.defaults["momentum"] == 0.5 and optimizer.defaults["nesterov"] is True
 
 
-def test_default_optimizer_is_adam(tmp_path: Path) -> None:
-    cli = run_cli("fit", tmp_path, *tiny_fit_args(1))
+def test_default_optimizer_is_adam_decaying_over_max_steps(tmp_path: Path) -> None:
+    cli = run_cli("fit", tmp_path, *tiny_fit_args(4))
     optimizer = cli.trainer.optimizers[0]
-    assert isinstance(optimizer, torch.optim.Adam) and optimizer.defaults["lr"] == 0.001
+    assert isinstance(optimizer, torch.optim.Adam) and optimizer.defaults["lr"] == 0.003
+    (config,) = cli.trainer.lr_scheduler_configs
+    assert isinstance(config.scheduler, CosineDecay) and config.scheduler.total_steps == 4
+    assert config.interval == "step" and optimizer.param_groups[0]["lr"] == 0.0  # decayed to 0 at the end
+
+
+def test_constant_lr_config_is_the_previous_recipe(tmp_path: Path) -> None:
+    cli = run_cli("fit", tmp_path, "--config", "constant_lr", *tiny_fit_args(2))
+    assert not cli.trainer.lr_scheduler_configs and cli.trainer.optimizers[0].param_groups[0]["lr"] == 0.001
+    stop = next(c for c in cli.trainer.callbacks if isinstance(c, StopAtTarget))
+    assert stop.min_steps == 3000  # (the tiny run's own flags turn its target off)
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
