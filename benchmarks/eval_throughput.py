@@ -16,7 +16,6 @@ from adder.eval_plan import EvalPlan
 from adder.evaluate import evaluate_suite, peak_memory_mb
 from adder.models import RecurrentAdder
 
-
 #: How every evaluation ran before adder.eval_plan: one block of 100 problems at a time, one thread.
 FIXED_PLAN = EvalPlan(problems_per_batch=100, workers=1, bytes_per_problem=0, budget_bytes=0)
 
