@@ -48,7 +48,7 @@ from adder.tracking import FitSummary, RunConfig  # noqa: E402
 
 LOGGER_DEFAULTS = {"save_dir": ".", "name": "lightning_logs"}
 TRAINER_DEFAULTS: dict[str, Any] = {
-    "max_steps": 1500,  # the learning rate decays to 0 over these (DEFAULT_LR_SCHEDULER)
+    "max_steps": 1250,  # the learning rate decays to 0 over these (DEFAULT_LR_SCHEDULER)
     "val_check_interval": 250,  # batches; the training stream has no epochs
     "check_val_every_n_epoch": None,  # count validation intervals across epochs (fixed-dataset mode)
     "log_every_n_steps": 25,

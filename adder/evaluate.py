@@ -1,9 +1,9 @@
 """``adder evaluate``: exact match and per-digit accuracy by problem kind and length.
 
 The problems are the same as ``adder test`` draws for the same seed (:mod:`adder.suites`). Long
-numbers are streamed: problems come in blocks of EVAL_BLOCK and the recurrent model runs
-``chunk_size`` positions at a time with its hidden state carried over, so memory grows with
-block x chunk, not with the length.
+numbers are streamed: problems are drawn in blocks of EVAL_BLOCK, as many blocks run at once as
+:mod:`adder.eval_plan` finds room for, and the recurrent model runs ``chunk_size`` positions at a
+time with its hidden state carried over, so memory grows with blocks x chunk, not with the length.
 """
 
 from __future__ import annotations

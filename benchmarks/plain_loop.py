@@ -16,6 +16,7 @@ from torch import nn
 
 from adder.data import AdditionDataModule, BatchStream
 from adder.module import AdderModule, default_optimizer
+from adder.schedules import CosineDecay
 from benchmarks.common import synchronize
 
 
@@ -25,6 +26,7 @@ def main(steps: int = 1000, warmup: int = 50, seed: int = 0, device: str = "cpu"
     stream = BatchStream(data.sampler, data.batch_size, seed)
     model = AdderModule().model.to(device)  # the default backbone, without Lightning around it
     optimizer = default_optimizer(model.parameters())
+    schedule = CosineDecay(optimizer, warmup + steps)  # the default's schedule, stepped every step as fit does
     start = 0.0
     for step in range(warmup + steps):
         if step == warmup:
@@ -36,6 +38,7 @@ def main(steps: int = 1000, warmup: int = 50, seed: int = 0, device: str = "cpu"
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        schedule.step()
     synchronize(device)
     return {"steps": steps, "seconds": time.perf_counter() - start}
 
