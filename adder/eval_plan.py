@@ -6,7 +6,7 @@ keeps the device busy, so a batch takes as many blocks as half the free device m
 a CPU a wider batch is slower per digit (its working set leaves the caches), while one recurrent
 step of one block is too small to spread over several cores; so the CPU runs one block per
 thread, in as many threads as torch may use, each op on one core, as far as a quarter of the
-available memory holds them.
+available memory holds them (a suite of fewer blocks than threads is cut into smaller batches).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 @dataclass(frozen=True)
 class EvalPlan:
-    problems_per_batch: int  # a multiple of EVAL_BLOCK
+    problems_per_batch: int  # GPU: a multiple of EVAL_BLOCK; CPU: at most EVAL_BLOCK
     workers: int  # batches computed at once, one thread each
     bytes_per_problem: int
     budget_bytes: int
@@ -89,8 +89,11 @@ def plan_evaluation(
         fit = max(1, budget // (per_problem * EVAL_BLOCK))
         return EvalPlan(EVAL_BLOCK * min(fit, blocks), 1, per_problem, budget)
     budget = int(free * CPU_SHARE)
-    fit = max(1, budget // (per_problem * EVAL_BLOCK))
-    return EvalPlan(EVAL_BLOCK, max(1, min(torch.get_num_threads(), blocks, fit)), per_problem, budget)
+    threads = torch.get_num_threads()
+    # A suite of fewer blocks than threads is cut finer, so that every thread gets a share.
+    per_batch = max(1, min(EVAL_BLOCK, -(-size // threads)))
+    fit = max(1, budget // (per_problem * per_batch))
+    return EvalPlan(per_batch, max(1, min(threads, -(-size // per_batch), fit)), per_problem, budget)
 
 
 _threads_lock = threading.Lock()

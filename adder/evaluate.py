@@ -108,15 +108,21 @@ def evaluate_suite(
 
 
 def _batches(blocks: Iterator[tuple[Tensor, Tensor]], problems: int) -> Iterator[tuple[Tensor, Tensor]]:
-    """Consecutive blocks joined into batches of up to ``problems`` problems."""
-    held: list[tuple[Tensor, Tensor]] = []
-    for block in blocks:
-        held.append(block)
-        if sum(a.shape[0] for a, _ in held) >= problems:
-            yield torch.cat([a for a, _ in held]), torch.cat([b for _, b in held])
-            held = []
-    if held:
-        yield torch.cat([a for a, _ in held]), torch.cat([b for _, b in held])
+    """The blocks' problems, in order, cut into batches of ``problems`` (the last may be smaller)."""
+    held_a: list[Tensor] = []
+    held_b: list[Tensor] = []
+    count = 0
+    for a, b in blocks:
+        held_a.append(a)
+        held_b.append(b)
+        count += a.shape[0]
+        while count >= problems:
+            all_a, all_b = torch.cat(held_a), torch.cat(held_b)
+            yield all_a[:problems], all_b[:problems]
+            held_a, held_b = [all_a[problems:]], [all_b[problems:]]
+            count -= problems
+    if count:
+        yield torch.cat(held_a), torch.cat(held_b)
 
 
 def _in_threads(

@@ -1,7 +1,8 @@
 """A callback that times a ``train.py fit`` run from the inside, for the benchmarks.
 
 It writes a JSON file with: the wall time of training steps ``warmup+1 .. last`` with and without
-the validation runs among them, the number of those steps, and the time (since the process
+the validation runs among them (a validation lasts from its start to the next training step, so
+the checkpoints and logs it triggers count with it), the number of those steps, and the time (since the process
 started, from ``BENCH_PROCESS_START``) of the first validation with exact match 1.0. On a GPU it
 waits for the device only where a clock is read at a boundary (first timed step, each validation's
 start, the last step), never on ordinary steps.
@@ -27,7 +28,7 @@ class StepClock(Callback):
         self.end: float | None = None
         self.steps = 0
         self.validation_seconds = 0.0
-        self._validation_start = 0.0
+        self._validation_start: float | None = None
         self.first_perfect_seconds: float | None = None
         self.first_perfect_step: int | None = None
 
@@ -35,6 +36,10 @@ class StepClock(Callback):
         if trainer.global_step == self.warmup and self.start is None:
             synchronize(trainer.strategy.root_device)
             self.start = time.perf_counter()
+        if self._validation_start is not None:  # a validation (and what it wrote) ended here
+            if self.start is not None:
+                self.validation_seconds += time.perf_counter() - self._validation_start
+            self._validation_start = None
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
         if self.start is not None:
@@ -48,9 +53,8 @@ class StepClock(Callback):
         self._validation_start = time.perf_counter()
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        now = time.perf_counter()
-        if self.start is not None and not trainer.sanity_checking:
-            self.validation_seconds += now - self._validation_start
+        if trainer.sanity_checking:
+            self._validation_start = None
         value = trainer.callback_metrics.get("val/exact_match")
         if (
             self.first_perfect_seconds is None

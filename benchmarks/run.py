@@ -88,7 +88,7 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
         f"Default config with replay off (progress bar and TensorBoard on, validation every 250 steps), steps {warmup + 1}-{warmup + steps} "
         "of a run, against a bare loop over the same model (embedding 64, 2-layer RNN 64), the same batches (200 "
         "problems of the default 1-10 digit mixture), Adam and its cosine decay stepped every step. Target: Lightning/plain >= 0.95 (training steps; "
-        "validation time is taken out of the Lightning figure and shown separately).",
+        "each validation, until the next training step (so with the checkpoints it writes), is taken out of the Lightning figure and shown separately).",
         "",
         "| measure | steps/s, median (min-max) |",
         "| --- | --- |",
@@ -240,8 +240,9 @@ def evaluation_throughput(
         "## 4. Evaluation throughput against length",
         "",
         f"`evaluate_suite` (what `python -m adder evaluate` runs) on {digits:,} digits of random sums per length "
-        "(10,000 problems of 1,000 digits, 1,000 of 10,000, 100 of 100,000), streamed in blocks of 100 problems "
-        "with the default model, chunks of 1024 positions carrying the hidden state; one process per measurement "
+        "(10,000 problems of 1,000 digits, 1,000 of 10,000, 100 of 100,000) with the default model, run as "
+        "`python -m adder evaluate` plans it from free memory (`adder.eval_plan`; on a CPU one batch of up to 100 "
+        "problems per torch thread), chunks of 64 positions carrying the hidden state; one process per measurement "
         "after a short warm-up, so the peak memory is that length's own. Target: digits/s within 20% across "
         "lengths (linear cost).",
         "",

@@ -16,7 +16,12 @@ def test_answers_do_not_depend_on_the_plan() -> None:
     model = RecurrentAdder(hidden_size=8).eval()  # untrained: many wrong digits to count
     results = [
         evaluate_suite(model, 10, "mixed", 40, size=450, seed=3, chunk_size=16, plan=plan)
-        for plan in (EvalPlan(EVAL_BLOCK, 1, 0, 0), EvalPlan(3 * EVAL_BLOCK, 1, 0, 0), EvalPlan(EVAL_BLOCK, 3, 0, 0))
+        for plan in (
+            EvalPlan(EVAL_BLOCK, 1, 0, 0),
+            EvalPlan(3 * EVAL_BLOCK, 1, 0, 0),
+            EvalPlan(EVAL_BLOCK, 3, 0, 0),
+            EvalPlan(30, 2, 0, 0),  # batches cut across the blocks the problems are drawn in
+        )
     ]
     assert results[0].wrong_digits > 0 and results[0].problems == 450
     for result in results[1:]:
@@ -26,7 +31,7 @@ def test_answers_do_not_depend_on_the_plan() -> None:
             results[0].wrong_digits,
             results[0].problems,
         )
-    assert [(r.problems_per_batch, r.workers) for r in results] == [(100, 1), (300, 1), (100, 3)]
+    assert [(r.problems_per_batch, r.workers) for r in results] == [(100, 1), (300, 1), (100, 3), (30, 2)]
 
 
 def test_threads_come_back_after_parallel_evaluation() -> None:
@@ -56,7 +61,8 @@ def test_cpu_workers_are_capped_by_threads_blocks_and_memory() -> None:
     threads = torch.get_num_threads()
     roomy = plan_evaluation(model, 1000, 2000, 1024, "cpu", free_bytes=64 * 2**30)
     assert roomy.problems_per_batch == EVAL_BLOCK and roomy.workers == min(threads, 20)
-    assert plan_evaluation(model, 1000, 50, 1024, "cpu", free_bytes=64 * 2**30).workers == 1  # one block
+    small = plan_evaluation(model, 1000, 50, 1024, "cpu", free_bytes=64 * 2**30)  # fewer problems than a block
+    assert small.workers == min(threads, 50) and small.problems_per_batch == -(-50 // threads)
     per_block = bytes_per_problem(model, 100_000, 1024) * EVAL_BLOCK
     assert plan_evaluation(model, 100_000, 2000, 1024, "cpu", free_bytes=4 * per_block).workers == 1
 
