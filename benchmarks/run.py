@@ -291,8 +291,9 @@ def evaluation_plan(repeats: int, device: str, length: int = 100_000, size: int 
         "",
         f"`evaluate_suite` on {size:,} random sums of {length:,} digits with the default model (untrained: the "
         "time does not depend on the weights), one process per measurement, paired and alternated: one block of "
-        "100 problems at a time in one thread (before) against the plan `adder evaluate` now makes from free "
-        f"memory (`adder.eval_plan`; here: {shape}). Target: at least {target} the digits/s, memory bounded.",
+        "100 problems at a time with torch's own threads inside each op, in chunks of 1024 positions (as before) "
+        "against the plan `adder evaluate` now makes from free memory (`adder.eval_plan`; here: "
+        f"{shape}), in chunks of 64. Target: at least {target} the digits/s, memory bounded.",
         "",
         "| measure | fixed blocks of 100 | plan from free memory |",
         "| --- | --- | --- |",
