@@ -25,7 +25,22 @@ class CosineDecay(LRScheduler):
         if total_steps is not None and total_steps < 1:
             raise ValueError(f"total_steps must be >= 1, got {total_steps}")
         self.total_steps = total_steps
+        self.follows_run = total_steps is None  # its length is the run's max_steps, whatever they become
         super().__init__(optimizer, last_epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        # A length taken from the run is not saved: a run resumed with more max_steps decays over
+        # those, instead of training on at a rate of 0.
+        state = super().state_dict()
+        if self.follows_run:
+            state["total_steps"] = None
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        total_steps = self.total_steps
+        super().load_state_dict(state_dict)
+        if self.total_steps is None:
+            self.total_steps = total_steps
 
     def factor(self, step: int) -> float:
         """The share of the initial learning rate at ``step``."""

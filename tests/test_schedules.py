@@ -42,4 +42,23 @@ def test_the_cli_decays_over_max_steps(tmp_path: Path) -> None:
     schedule = cli.trainer.lr_scheduler_configs[0].scheduler
     assert isinstance(schedule, CosineDecay) and schedule.total_steps == 6
     assert cli.trainer.optimizers[0].param_groups[0]["lr"] == 0.0  # the run ended at the bottom
-    assert schedule.state_dict()["total_steps"] == 6  # saved with the checkpoint, for resume
+
+
+def test_a_resumed_run_decays_over_its_new_max_steps(tmp_path: Path) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(6))  # the default schedule: CosineDecay over max_steps
+    (last,) = tmp_path.glob("lightning_logs/version_0/checkpoints/last.ckpt")
+    saved = torch.load(last, weights_only=False)["lr_schedulers"][0]
+    assert saved["total_steps"] is None and saved["last_epoch"] == 6
+    cli = run_cli("fit", tmp_path, *tiny_fit_args(10), "--ckpt_path", str(last))
+    schedule = cli.trainer.lr_scheduler_configs[0].scheduler
+    assert schedule.total_steps == 10 and schedule.last_epoch == 10
+    assert [schedule.factor(step) > 0 for step in (6, 9, 10)] == [True, True, False]  # trained on at a rate > 0
+
+
+def test_a_given_length_is_saved_and_restored() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    state = CosineDecay(optimizer, 8).state_dict()
+    assert state["total_steps"] == 8
+    restored = CosineDecay(optimizer, None)
+    restored.load_state_dict(state)
+    assert restored.total_steps == 8
