@@ -465,6 +465,12 @@ def result_name(section_name: str, device: str) -> str:
     return f"{section_name}.md" if device == "cpu" else f"{section_name}-{device}.md"
 
 
+def section_number(path: Path) -> int:
+    """The N of a result file's "## N. ..." heading: the page lists sections in that order."""
+    heading = path.read_text().split("\n", 1)[0]
+    return int(heading.removeprefix("## ").split(".", 1)[0])
+
+
 def write_page(results: Path, output: Path) -> None:
     """The page is every section's latest measurement, so that one section can be rerun alone."""
     cpu = [results / result_name(name, "cpu") for name in SECTIONS]
@@ -496,7 +502,7 @@ def write_page(results: Path, output: Path) -> None:
         "| evaluation at 100,000 digits: >= 1.5x (CPU) and >= 10x (GPU) the fixed blocks of 100 | 7, bold row |",
         "",
     ]
-    body = [p.read_text() for p in cpu + gpu]
+    body = [p.read_text() for p in sorted(cpu, key=section_number) + sorted(gpu, key=section_number)]
     body.append(NOTES.read_text())
     output.write_text("\n".join(header) + "\n" + "\n".join(body))
 

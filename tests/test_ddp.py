@@ -25,8 +25,10 @@ DDP = [
     "10",
     *QUIET,
     "--model.replay_hardest",
-    "0.2",
-]  # each rank's replay is saved and restored
+    "0.2",  # each rank's replay is saved and restored
+    "--lr_scheduler.total_steps",
+    "20",  # a length taken from max_steps would follow the resumed run's (20) and not the cut one's (15)
+]
 
 
 @pytest.fixture(scope="module")
