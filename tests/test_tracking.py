@@ -87,7 +87,7 @@ def test_csv_logger_and_no_logger_run_fit_and_test(tmp_path: Path) -> None:
     run = Path(cli.trainer.log_dir)
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     assert any(row.get("train/lr") for row in rows) and any(row.get("val/exact_match") for row in rows)
-    assert yaml.safe_load((run / "hparams.yaml").read_text())["optimizer.lr"] == 0.001
+    assert yaml.safe_load((run / "hparams.yaml").read_text())["optimizer.lr"] == 0.003
     fit_rows = (run / "metrics.csv").read_text()
     test = run_cli("test", tmp_path, "--ckpt_path", str(run / "checkpoints" / "last.ckpt"), *EVAL, *csv_logger)
     # Lightning's CSVLogger empties a reused directory, so the test gets a CSV run of its own.
