@@ -11,7 +11,6 @@ available memory holds them (a suite of fewer blocks than threads is cut into sm
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from adder.checks import MAX_BASE
 from adder.suites import EVAL_BLOCK
 
 #: Bytes per digit position of a problem held for evaluation: operands, target and prediction
-#: (int64) and the exact adder's intermediates (docs/performance.md measures the peak).
+#: (int64) and the exact adder's intermediates; an estimate with room to spare.
 DIGIT_BYTES = 80
 #: Share of the free memory an evaluation may plan to use.
 GPU_SHARE, CPU_SHARE = 0.5, 0.25
@@ -37,8 +36,6 @@ _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 class EvalPlan:
     problems_per_batch: int  # GPU: a multiple of EVAL_BLOCK; CPU: at most EVAL_BLOCK
     workers: int  # batches computed at once, one thread each
-    bytes_per_problem: int
-    budget_bytes: int
 
 
 def available_bytes(device: torch.device) -> int:
@@ -87,16 +84,13 @@ def plan_evaluation(
     if device.type == "cuda":
         budget = int(free * GPU_SHARE)
         fit = max(1, budget // (per_problem * EVAL_BLOCK))
-        return EvalPlan(EVAL_BLOCK * min(fit, blocks), 1, per_problem, budget)
+        return EvalPlan(EVAL_BLOCK * min(fit, blocks), 1)
     budget = int(free * CPU_SHARE)
     threads = torch.get_num_threads()
     # A suite of fewer blocks than threads is cut finer, so that every thread gets a share.
     per_batch = max(1, min(EVAL_BLOCK, -(-size // threads)))
     fit = max(1, budget // (per_problem * per_batch))
-    return EvalPlan(per_batch, max(1, min(threads, -(-size // per_batch), fit)), per_problem, budget)
-
-
-_threads_lock = threading.Lock()
+    return EvalPlan(per_batch, max(1, min(threads, -(-size // per_batch), fit)))
 
 
 @contextmanager
@@ -105,10 +99,9 @@ def single_threaded_ops(active: bool) -> Iterator[None]:
     if not active:
         yield
         return
-    with _threads_lock:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -83,11 +83,11 @@ def evaluate_suite(
         return a.shape[0], int(correct.all(-1).sum()), int(correct.sum())
 
     counts = [0, 0, 0]  # problems, right sums, right digits
-    batches = _batches(eval_blocks(kind, size, num_digits, base, seed), plan.problems_per_batch)
+    batches = cut_into_batches(eval_blocks(kind, size, num_digits, base, seed), plan.problems_per_batch)
     if plan.workers == 1:
         scored: Iterator[tuple[int, int, int]] = (score(a, b) for a, b in batches)
     else:
-        scored = _in_threads(score, batches, plan.workers)
+        scored = scored_in_threads(score, batches, plan.workers)
     with single_threaded_ops(plan.workers > 1):
         for result in scored:
             counts = [total + part for total, part in zip(counts, result)]
@@ -107,7 +107,7 @@ def evaluate_suite(
     )
 
 
-def _batches(blocks: Iterator[tuple[Tensor, Tensor]], problems: int) -> Iterator[tuple[Tensor, Tensor]]:
+def cut_into_batches(blocks: Iterator[tuple[Tensor, Tensor]], problems: int) -> Iterator[tuple[Tensor, Tensor]]:
     """The blocks' problems, in order, cut into batches of ``problems`` (the last may be smaller)."""
     held_a: list[Tensor] = []
     held_b: list[Tensor] = []
@@ -125,7 +125,7 @@ def _batches(blocks: Iterator[tuple[Tensor, Tensor]], problems: int) -> Iterator
         yield torch.cat(held_a), torch.cat(held_b)
 
 
-def _in_threads(
+def scored_in_threads(
     score: Callable[[Tensor, Tensor], tuple[int, int, int]], batches: Iterator[tuple[Tensor, Tensor]], workers: int
 ) -> Iterator[tuple[int, int, int]]:
     """``score`` of every batch, ``workers`` batches at a time (torch ops release the GIL); at

@@ -17,7 +17,7 @@ from adder.evaluate import evaluate_suite, peak_memory_mb
 from adder.models import DEFAULT_CHUNK_SIZE, RecurrentAdder
 
 #: How every evaluation ran before adder.eval_plan: one block of 100 problems at a time, chunks of 1024.
-FIXED_PLAN = EvalPlan(problems_per_batch=100, workers=1, bytes_per_problem=0, budget_bytes=0)
+FIXED_PLAN = EvalPlan(problems_per_batch=100, workers=1)
 FIXED_CHUNK_SIZE = 1024
 
 

@@ -17,10 +17,10 @@ def test_answers_do_not_depend_on_the_plan() -> None:
     results = [
         evaluate_suite(model, 10, "mixed", 40, size=450, seed=3, chunk_size=16, plan=plan)
         for plan in (
-            EvalPlan(EVAL_BLOCK, 1, 0, 0),
-            EvalPlan(3 * EVAL_BLOCK, 1, 0, 0),
-            EvalPlan(EVAL_BLOCK, 3, 0, 0),
-            EvalPlan(30, 2, 0, 0),  # batches cut across the blocks the problems are drawn in
+            EvalPlan(EVAL_BLOCK, 1),
+            EvalPlan(3 * EVAL_BLOCK, 1),
+            EvalPlan(EVAL_BLOCK, 3),
+            EvalPlan(30, 2),  # batches cut across the blocks the problems are drawn in
         )
     ]
     assert results[0].wrong_digits > 0 and results[0].problems == 450
