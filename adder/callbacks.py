@@ -12,10 +12,12 @@ from typing import Any
 from weakref import proxy
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
+from torch import Tensor
 
 
 class PredictionWriter(BasePredictionWriter):
@@ -141,6 +143,10 @@ class AdderCheckpoint(ModelCheckpoint):
     resuming from it loses no step). Lightning's own ``save_last`` refreshes it only at a
     validation that also saved a best checkpoint, which a plateaued metric never does.
 
+    A validation that ties the best score replaces the best checkpoint: a run whose validation
+    is perfect from some step on keeps training (and decaying its learning rate), and the later
+    model of two that validate the same has had more of it.
+
     Args:
         save_last: keep ``last.ckpt`` up to date as above.
         save_last_every_n_steps: also refresh it every this many steps; 0: only at validation,
@@ -155,6 +161,14 @@ class AdderCheckpoint(ModelCheckpoint):
         self.keep_last = save_last
         self.save_last_every_n_steps = save_last_every_n_steps
         self.last_saved_step: int | None = None
+
+    def check_monitor_top_k(self, trainer: L.Trainer, current: Tensor | None = None) -> bool:
+        if current is None or self.save_top_k == -1 or len(self.best_k_models) < self.save_top_k:
+            return super().check_monitor_top_k(trainer, current)
+        # ModelCheckpoint keeps the earlier of two equal scores; keep the later (class docstring).
+        ties_or_beats = {"min": torch.le, "max": torch.ge}[self.mode]
+        better = bool(ties_or_beats(current, self.best_k_models[self.kth_best_model_path]))
+        return trainer.strategy.reduce_boolean_decision(better)
 
     def write_last(self, trainer: L.Trainer) -> None:
         """Write the whole training state to ``last.ckpt`` (all ranks call this together)."""

@@ -194,3 +194,11 @@ def test_resume_logs_into_its_run_unless_given_another_name(tmp_path: Path) -> N
     cli = run_cli("fit", tmp_path, *tiny_fit_args(6), "--ckpt_path", last, "--trainer.logger.init_args.name", "other")
     assert Path(cli.trainer.log_dir) == tmp_path / "other" / "version_0"  # the name given is used
     assert cli.trainer.global_step == 6 and run_dirs(tmp_path) == [first]
+
+
+def test_best_checkpoint_is_the_latest_of_equal_validations(tmp_path: Path) -> None:
+    # A learning rate this small leaves every validation scoring the same: the best is the last.
+    cli = run_cli("fit", tmp_path, *tiny_fit_args(9), "--optimizer.init_args.lr", "1e-12")
+    checkpoint = cli.trainer.checkpoint_callback
+    assert Path(checkpoint.best_model_path).name == "best-step9.ckpt"
+    assert sorted(p.name for p in Path(checkpoint.dirpath).iterdir()) == ["best-step9.ckpt", "last.ckpt"]
