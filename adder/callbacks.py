@@ -12,7 +12,6 @@ from typing import Any
 from weakref import proxy
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
@@ -166,8 +165,8 @@ class AdderCheckpoint(ModelCheckpoint):
         if current is None or self.save_top_k == -1 or len(self.best_k_models) < self.save_top_k:
             return super().check_monitor_top_k(trainer, current)
         # ModelCheckpoint keeps the earlier of two equal scores; keep the later (class docstring).
-        ties_or_beats = {"min": torch.le, "max": torch.ge}[self.mode]
-        better = bool(ties_or_beats(current, self.best_k_models[self.kth_best_model_path]))
+        worst_kept = self.best_k_models[self.kth_best_model_path]
+        better = bool(current <= worst_kept if self.mode == "min" else current >= worst_kept)
         return trainer.strategy.reduce_boolean_decision(better)
 
     def write_last(self, trainer: L.Trainer) -> None:
