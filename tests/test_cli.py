@@ -205,7 +205,9 @@ def test_best_checkpoint_is_the_latest_of_equal_validations(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(("config", "base", "most_parameters"), [("smallest", 10, 1000), ("smallest_binary", 2, 100)])
-def test_smallest_configs_are_as_small_as_they_say(tmp_path: Path, config: str, base: int, most_parameters: int) -> None:
+def test_smallest_configs_are_as_small_as_they_say(
+    tmp_path: Path, config: str, base: int, most_parameters: int
+) -> None:
     cli = run_cli("fit", tmp_path, "--config", config, "--trainer.max_steps", "1")
     assert cli.datamodule.base == base
     assert sum(p.numel() for p in cli.model.parameters()) <= most_parameters
