@@ -89,8 +89,8 @@ def run_command(args: argparse.Namespace) -> None:
             storage = open_storage(args.storage, runs_dir / f"{study_name(experiment, args.quick)}.journal")
             queue = StudyQueue(experiment, storage, runs_dir, args.quick, args.grace)
             if not report_only:
-                if experiment.search is None:
-                    queue.enqueue_grid()
+                queue.enqueue_grid()  # a grid's points; none for a search
+                queue.enqueue_start()  # a search's start points; none for a grid
                 if args.jobs == 1 or args.worker:
                     queue.work(out=lambda line, name=experiment.name: print(line, flush=True))
                 else:

@@ -3,6 +3,7 @@ server), a worker killed mid-trial and resumed, a failing point, a search."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import yaml
 
 from adder.__main__ import main
 from adder.study.queue import open_storage
-from adder.study.spec import load_experiment
+from adder.study.spec import SweepError, load_experiment
 from tests.helpers import postgres
 from tests.helpers.cli import REPO, adder_process
 from tests.helpers.tensorboard import scalars
@@ -162,6 +163,48 @@ def test_a_search_runs_its_sampler_within_the_trial_budget(tmp_path: Path, capsy
     capsys.readouterr()
     assert main(["sweep", str(study), "--runs-dir", str(runs), "--docs-dir", str(docs)]) == 0  # budget spent
     assert " steps in " not in capsys.readouterr().out
+
+
+def test_a_search_runs_its_start_points_first_and_its_sampler_learns_from_them(tmp_path: Path) -> None:
+    search = {
+        "trials": 2,
+        "params": {"model.hidden_size": {"low": 4, "high": 12}, "optimizer.lr": {"low": 0.001, "high": 0.01}},
+        "objectives": [{"minimize": "num_parameters"}],
+        "start": [{"model.hidden_size": 5, "optimizer.lr": 0.002}],
+    }
+    study = study_file(tmp_path, "warm_search", search=search)
+    runs = tmp_path / "runs"
+    assert main(["sweep", str(study), "--runs-dir", str(runs), "--docs-dir", str(tmp_path / "docs")]) == 0
+    first, second = sorted(trials(runs, "warm_search"), key=lambda t: t.number)
+    assert first.state.name == second.state.name == "COMPLETE"
+    assert first.user_attrs["point"] == "start-0"
+    assert first.params == {"model.hidden_size": 5, "optimizer.lr": 0.002}  # what the sampler sees
+    assert first.user_attrs["flags"]["model.hidden_size"] == 5
+    assert first.user_attrs["records"][0]["num_parameters"] == first.values[0]
+    assert second.user_attrs["point"] == "trial-1" and set(second.params) == set(search["params"])
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ([{"model.depth": 2}], "search.start sets model.depth, which is not in search.params"),
+        ([{"model.hidden_size": 99}], "search.start's model.hidden_size: 99 is outside"),
+        ([{"model.cell": "transformer"}], "search.start's model.cell: 'transformer' is outside"),
+        ({"model.cell": "rnn"}, "search.start must be a list"),
+    ],
+)
+def test_a_start_point_outside_the_search_is_refused(tmp_path: Path, start: object, message: str) -> None:
+    search: dict[str, object] = {
+        "trials": 2,
+        "params": {"model.hidden_size": {"low": 4, "high": 12}, "model.cell": ["rnn", "gru"]},
+        "objectives": [{"minimize": "num_parameters"}],
+        "start": start,
+    }
+    with pytest.raises(SweepError, match=re.escape(message)):
+        load_experiment(study_file(tmp_path, "bad_start", search=search))
+    search["begin"] = search.pop("start")  # a misspelt key is refused, not ignored
+    with pytest.raises(SweepError, match=re.escape("unknown keys in search: ['begin']")):
+        load_experiment(study_file(tmp_path, "bad_start", search=search))
 
 
 def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:

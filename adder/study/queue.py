@@ -7,7 +7,8 @@ or many) run a study together, each trial exactly once.
   to RUNNING through the storage, which lets one worker win; a copy enqueued twice by two workers
   starting together is closed as a duplicate, never run.
 - A search study's trials come from its Optuna sampler (TPE, or NSGA-II for two objectives),
-  with the study's constraints passed to the sampler.
+  with the study's constraints passed to the sampler, after its ``start`` points (enqueued as
+  trials with fixed params, claimed like a grid's).
 - A worker stamps its trial with a heartbeat. A trial whose heartbeat has stopped (a killed
   worker) is marked failed by the next worker and enqueued again; the retry runs in the same run
   directory, so it resumes from that trial's ``last.ckpt``.
@@ -106,6 +107,16 @@ class StudyQueue:
                     attrs = {"point": point.label, "seed": seed, "flags": self.experiment.flags(point, self.quick)}
                     self.study.enqueue_trial({}, user_attrs=attrs)
 
+    def enqueue_start(self) -> None:
+        """A waiting trial, with fixed params, for each of a search's start points not held yet."""
+        search = self.experiment.search
+        have = {_key(t) for t in self.trials()}
+        for number, params in enumerate(search.start if search else []):
+            label = f"start-{number}"
+            if (label, None) not in have:
+                flags = {**self.experiment.args, **(self.experiment.quick if self.quick else {}), **params}
+                self.study.enqueue_trial(params, user_attrs={"point": label, "flags": flags})
+
     def fail_stale(self) -> None:
         """Mark trials whose worker stopped beating as failed, and enqueue each again to resume."""
         now = time.time()
@@ -137,6 +148,10 @@ class StudyQueue:
                 self.storage.set_trial_user_attr(trial_id, "duplicate_of", duplicate)
                 self.storage.set_trial_state_values(trial_id, TrialState.PRUNED)
                 continue
+            if self.experiment.search is not None:
+                # A start point or a resumed trial: its fixed params become the trial's params,
+                # which is what the sampler learns from.
+                self.experiment.search.suggest(optuna.trial.Trial(self.study, trial_id))
             return self.storage.get_trial(trial_id)
         search = self.experiment.search
         if search is None:

@@ -24,6 +24,10 @@ or, instead of ``grid``/``points``, a search run by one of Optuna's samplers::
         optimizer.lr: {low: 0.001, high: 0.03, log: true}
       objectives: [{minimize: num_parameters}]             # one, or two (multi-objective)
       constraints: ["test/exact_match/*/1000 >= 1"]        # on every seed; * matches any part
+      start: [{model.cell: rnn, model.hidden_size: 20, optimizer.lr: 0.01}]  # run first (optional)
+
+``start`` lists points known to be good, which run before the sampler proposes any (Optuna's
+``enqueue_trial``), so a search begins from the best answer so far and its sampler learns from them.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class Search:
     params: dict[str, Any]
     objectives: list[tuple[str, str]]  # (direction, metric)
     constraints: list[tuple[str, str, float]]  # (metric pattern, ">=" or "<=", bound)
+    start: list[dict[str, Any]] = field(default_factory=list)  # params of the trials that run first
 
     def suggest(self, trial: Any) -> dict[str, Any]:
         """The flags of a new trial, drawn by its sampler."""
@@ -197,6 +202,9 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
 def _search(path: Path, raw: Any) -> Search:
     if not isinstance(raw, dict) or not raw.get("params"):
         raise SweepError(f"{path}: search needs 'params' (and 'trials', 'objectives')")
+    unknown = set(raw) - {"trials", "params", "objectives", "constraints", "start"}
+    if unknown:
+        raise SweepError(f"{path}: unknown keys in search: {sorted(unknown)}")
     trials = raw.get("trials")
     if not isinstance(trials, int) or trials < 1:
         raise SweepError(f"{path}: search.trials must be a positive integer, got {trials!r}")
@@ -224,7 +232,18 @@ def _search(path: Path, raw: Any) -> Search:
         if match is None:
             raise SweepError(f"{path}: a constraint reads 'METRIC >= NUMBER' or 'METRIC <= NUMBER', got {text!r}")
         constraints.append((match.group(1), match.group(2), float(match.group(3))))
-    return Search(trials, dict(raw["params"]), objectives, constraints)
+    start = raw.get("start") or []
+    if not isinstance(start, list) or not all(isinstance(values, dict) and values for values in start):
+        raise SweepError(f"{path}: search.start must be a list of {{param: value}} mappings, got {start!r}")
+    for values in start:
+        for key, value in values.items():
+            space = raw["params"].get(key)
+            if space is None:
+                raise SweepError(f"{path}: search.start sets {key}, which is not in search.params")
+            inside = value in space if isinstance(space, list) else space["low"] <= value <= space["high"]
+            if not inside:
+                raise SweepError(f"{path}: search.start's {key}: {value!r} is outside search.params.{key}: {space}")
+    return Search(trials, dict(raw["params"]), objectives, constraints, [dict(values) for values in start])
 
 
 def metric_values(record: Mapping[str, Any], pattern: str) -> list[float]:
