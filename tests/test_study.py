@@ -15,6 +15,7 @@ import pytest
 import torch
 import yaml
 
+from adder import config_files
 from adder.__main__ import main
 from adder.study.queue import open_storage
 from adder.study.spec import SweepError, load_experiment
@@ -184,6 +185,25 @@ def test_a_search_runs_its_start_points_first_and_its_sampler_learns_from_them(t
     assert second.user_attrs["point"] == "trial-1" and set(second.params) == set(search["params"])
 
 
+@pytest.mark.parametrize(("bound", "seeds_run"), [(0, 2), (2, 1)])
+def test_a_search_trial_stops_at_the_first_seed_that_breaks_a_constraint(
+    tmp_path: Path, bound: int, seeds_run: int
+) -> None:
+    search = {
+        "trials": 1,
+        "params": {"model.hidden_size": {"low": 4, "high": 12}},
+        "objectives": [{"minimize": "num_parameters"}],
+        "constraints": [f"test/exact_match/random/3 >= {bound}"],  # exact match is at most 1: 2 never holds
+    }
+    study = study_file(tmp_path, "pruned", search=search, seeds=[0, 1])
+    runs, docs = tmp_path / "runs", tmp_path / "docs"
+    assert main(["sweep", str(study), "--runs-dir", str(runs), "--docs-dir", str(docs)]) == 0
+    (trial,) = trials(runs, "pruned")
+    assert trial.state.name == "COMPLETE"
+    assert [r["seed"] for r in trial.user_attrs["records"]] == [0, 1][:seeds_run]
+    assert ("| missed (seed 0) |" in (docs / "pruned.md").read_text()) == (seeds_run == 1)
+
+
 @pytest.mark.parametrize(
     ("start", "message"),
     [
@@ -216,6 +236,15 @@ def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:
         "test/exact_match/edge/1000",
     }
     assert study.search.params["model.cell"] == ["rnn", "lstm", "gru"]
+    # It starts from the shipped smallest adder, on that config's recipe.
+    assert study.config == "smallest"
+    smallest = yaml.safe_load(Path(config_files.resolve("smallest")).read_text())
+    assert study.search.start[0] == {
+        "model.cell": "rnn",
+        "model.hidden_size": smallest["model"]["hidden_size"],
+        "model.input_size": smallest["model"]["input_size"],
+        "optimizer.lr": smallest["optimizer"]["init_args"]["lr"],
+    }
 
 
 def test_ctrl_c_stops_a_worker_cleanly_and_the_trial_resumes(tmp_path: Path) -> None:

@@ -200,11 +200,13 @@ class StudyQueue:
         prefix = f"{self.experiment.name}: {label}" + (f" seed {seeds[0]}" if len(seeds) == 1 else "")
         if "resumes" in trial.user_attrs:
             prefix += f" (resuming trial {trial.user_attrs['resumes']})"
+        records: list[dict[str, Any]] = []
         try:
             with beating:
-                records = [
-                    run_trial(self.experiment, flags, seed, self.run_dir(label, seed), self.quick) for seed in seeds
-                ]
+                for seed in seeds:
+                    records.append(run_trial(self.experiment, flags, seed, self.run_dir(label, seed), self.quick))
+                    if self._hopeless(records):
+                        break
         except TrialFailed as error:
             self.storage.set_trial_user_attr(trial_id, "error", str(error))
             self.study.tell(trial.number, state=TrialState.FAIL)
@@ -227,6 +229,12 @@ class StudyQueue:
         steps = "/".join(str(r["steps"]) for r in records)
         seconds = sum(r["fit_seconds"] for r in records)
         out(f"{prefix} ... {steps} steps in {seconds:.0f} s, {self._headline(records)}")
+
+    def _hopeless(self, records: list[dict[str, Any]]) -> bool:
+        """Whether a search trial has already broken a constraint, which must hold on every seed:
+        its other seeds cannot change that, so they are not run."""
+        search = self.experiment.search
+        return bool(search and search.constraints and any(v > 0 for v in search.violations(records)))
 
     def run_dir(self, label: str, seed: int) -> Path:
         return self.runs_dir / self.experiment.name / slug(label) / f"seed{seed}"

@@ -129,7 +129,9 @@ def _search_table(experiment: Experiment, trials: Sequence[FrozenTrial]) -> list
         flags = trial.user_attrs["flags"]
         row = [str(trial.number), *(_cell(flags.get(k, "—")) for k in keys), *(f"{v:g}" for v in trial.values)]
         if search.constraints:
-            row.append("met" if all(v <= 0 for v in trial.user_attrs.get("constraints", [])) else "missed")
+            met = all(v <= 0 for v in trial.user_attrs.get("constraints", []))
+            # A search stops a trial at the first seed that misses (the others cannot mend it).
+            row.append("met" if met else f"missed (seed {trial.user_attrs['records'][-1]['seed']})")
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     if "model.cell" in keys and feasible and len(search.objectives) == 1:
