@@ -26,8 +26,8 @@ or, instead of ``grid``/``points``, a search run by one of Optuna's samplers::
       constraints: ["test/exact_match/*/1000 >= 1"]        # on every seed; * matches any part
       start: [{model.cell: rnn, model.hidden_size: 20, optimizer.lr: 0.01}]  # run first (optional)
 
-``start`` lists points known to be good, which run before the sampler proposes any (Optuna's
-``enqueue_trial``), so a search begins from the best answer so far and its sampler learns from them.
+``start`` lists points to try first, such as the best answers found so far by hand; they run before
+the sampler proposes any (Optuna's ``enqueue_trial``), and the sampler learns from their results.
 """
 
 from __future__ import annotations
