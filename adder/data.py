@@ -124,7 +124,7 @@ class AdditionDataModule(L.LightningDataModule):
         carry_probability: float = 0.9,
         range_start: int = 0,
         range_end: int | None = None,
-        batch_size: int = 200,
+        batch_size: int = 450,
         eval_batch_size: int = 1000,
         val_size: int = 2000,
         val_num_digits: int | None = None,

@@ -74,7 +74,7 @@ class RecurrentAdder(nn.Module):
         encoding: Encoding = "embedding",
         input_size: int = 64,
         hidden_size: int = 64,
-        num_layers: int = 2,
+        num_layers: int = 1,
         base: int = 10,
     ) -> None:
         super().__init__()

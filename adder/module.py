@@ -71,7 +71,7 @@ class AdderModule(L.LightningModule):
         encoding: Literal["embedding", "onehot", "scalar"] = "embedding",
         input_size: int = 64,
         hidden_size: int = 64,
-        num_layers: int = 2,
+        num_layers: int = 1,
         base: int = 10,
         num_digits: int = 10,
         eval_chunk_size: int = DEFAULT_CHUNK_SIZE,

@@ -63,7 +63,9 @@ def test_blocks_only_group_the_draws() -> None:
 
 
 def test_datamodule_sets() -> None:
-    dm = AdditionDataModule(num_digits=5, val_size=300, val_kinds=[], test_size=100, test_lengths=[5, 8], seed=1)
+    dm = AdditionDataModule(
+        num_digits=5, batch_size=120, val_size=300, val_kinds=[], test_size=100, test_lengths=[5, 8], seed=1
+    )
     dm.setup("fit")
     a, b, target = dm.val_set.tensors
     assert a.shape == (300, 51)  # validation checks 10x the training length by default
@@ -74,7 +76,7 @@ def test_datamodule_sets() -> None:
     # Validation and the first test set are drawn from different streams.
     assert not torch.equal(dm.val_set.tensors[0][:100], dm.test_sets["random/5"].tensors[0])
     batch = next(iter(dm.train_dataloader()))
-    assert batch[0].shape == (200, 6)
+    assert batch[0].shape == (120, 6)
 
 
 def test_fixed_dataset_mode_splits_like_the_blog() -> None:

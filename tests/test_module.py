@@ -94,7 +94,7 @@ def test_gpu_style_non_finite_check_reports_the_first_bad_step_later() -> None:
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_state_noise_starts_training_problems_from_a_seeded_random_state(cell: str) -> None:
     torch.manual_seed(4)
-    module = AdderModule(cell=cell, hidden_size=8, input_size=4, state_noise=0.3)
+    module = AdderModule(cell=cell, hidden_size=8, input_size=4, num_layers=2, state_noise=0.3)
     state = module._initial_state(5, torch.device("cpu"))
     parts = state if cell == "lstm" else (state,)
     for part in parts:
@@ -102,7 +102,7 @@ def test_state_noise_starts_training_problems_from_a_seeded_random_state(cell: s
     again = module._initial_state(5, torch.device("cpu"))
     assert all(torch.equal(x, y) for x, y in zip(parts, again if cell == "lstm" else (again,)))  # same step: same draw
     # The training loss is computed from that state, not from zeros.
-    quiet = AdderModule(cell=cell, hidden_size=8, input_size=4)
+    quiet = AdderModule(cell=cell, hidden_size=8, input_size=4, num_layers=2)
     quiet.load_state_dict(module.state_dict())
     problems = batch(0)
     with torch.no_grad():

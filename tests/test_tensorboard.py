@@ -46,7 +46,8 @@ def wait_for(url: str, server: subprocess.Popen, seconds: float = 90) -> None:
 
 
 def test_tensorboard_shows_one_run_with_its_config_and_test_metrics(tmp_path: Path) -> None:
-    run_cli("fit", tmp_path, *tiny_fit_args(6), "--optimizer.lr", "0.002")
+    # Two layers, so the probe has a tag per layer to show.
+    run_cli("fit", tmp_path, *tiny_fit_args(6), "--optimizer.lr", "0.002", "--model.num_layers", "2")
     (run,) = run_dirs(tmp_path)
     run_cli(
         "test",
