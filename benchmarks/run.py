@@ -35,6 +35,22 @@ def section(name: str) -> Callable[[Section], Section]:
     return register
 
 
+def default_model() -> str:
+    """The default backbone in words, read from AdderModule's own defaults."""
+    from adder.module import AdderModule
+
+    hparams = AdderModule().hparams
+    layers = "one layer" if hparams.num_layers == 1 else f"{hparams.num_layers} layers"
+    return f"embedding {hparams.input_size}, {hparams.cell.upper()} of {layers} of {hparams.hidden_size}"
+
+
+def default_batch() -> int:
+    """Problems per training batch by default, read from AdditionDataModule."""
+    from adder.data import AdditionDataModule
+
+    return AdditionDataModule().batch_size
+
+
 def fit_with_clock(device: str, *args: str, callback: str = "benchmarks.clock.StepClock") -> tuple[dict, float]:
     """``python train.py fit ARGS`` on DEVICE with a recording callback; its record and the whole process's seconds."""
     with tempfile.TemporaryDirectory() as root:
@@ -86,7 +102,7 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
         "## 1. Training steps/s: `train.py fit` against a plain PyTorch loop",
         "",
         f"Default config with replay off (progress bar and TensorBoard on, validation every 250 steps), steps {warmup + 1}-{warmup + steps} "
-        "of a run, against a bare loop over the same model (embedding 64, 2-layer RNN 64), the same batches (200 "
+        f"of a run, against a bare loop over the same model ({default_model()}), the same batches ({default_batch()} "
         "problems of the default 1-10 digit mixture), Adam and its cosine decay stepped every step. Target: Lightning/plain >= 0.95 (training steps; "
         "each validation, until the next training step (so with the checkpoints it writes), is taken out of the Lightning figure and shown separately).",
         "",
@@ -109,7 +125,8 @@ def batch_generation(repeats: int, device: str, batches: int = 200) -> list[str]
     from benchmarks.course_report import string_batch
     from benchmarks.plain_loop import main as plain_loop
 
-    default = AdditionDataModule().sampler
+    data = AdditionDataModule()  # the default mixture and batch size, as `adder fit` draws them
+    default, size = data.sampler, data.batch_size
     uniform = ProblemSampler(num_digits=10, min_digits=None, weights={"range": 1.0}, range_end=10**10)
 
     def per_batch_ms(make: Callable[[int], object]) -> float:
@@ -121,11 +138,11 @@ def batch_generation(repeats: int, device: str, batches: int = 200) -> list[str]
     ours, ours_uniform, single, strings, steps, ratios = [], [], [], [], [], []
     for repeat in range(repeats):
         rng = np.random.default_rng(repeat)
-        report = per_batch_ms(lambda k, rng=rng: string_batch(200, rng))
-        stream, uniform_stream = BatchStream(default, 200, repeat), BatchStream(uniform, 200, repeat)
+        report = per_batch_ms(lambda k, rng=rng: string_batch(size, rng))
+        stream, uniform_stream = BatchStream(default, size, repeat), BatchStream(uniform, size, repeat)
         mixture = per_batch_ms(stream.batch)  # as train.py draws them: one sampler call per block
         ours_uniform.append(per_batch_ms(uniform_stream.batch))
-        single.append(per_batch_ms(lambda k, repeat=repeat: default.sample(200, make_generator(repeat, 0, 0, k))))
+        single.append(per_batch_ms(lambda k, repeat=repeat: default.sample(size, make_generator(repeat, 0, 0, k))))
         strings.append(report)
         ours.append(mixture)
         ratios.append(report / mixture)
@@ -135,7 +152,7 @@ def batch_generation(repeats: int, device: str, batches: int = 200) -> list[str]
     return [
         "## 2. Batch generation: vectorised sampler against the course report's string generator",
         "",
-        f"Time to make one batch of 200 problems (mean over {batches} batches), in this process. The report's "
+        f"Time to make one batch of {size} problems (mean over {batches} batches), in this process. The report's "
         "way: `randint` numbers, `str`, reversed digit lists, padding, `torch.tensor`. Ours: the training "
         "stream (`BatchStream`, which draws 16 batches per sampler call) of the default mixture and of the "
         "uniform 10-digit sampler (the report's distribution), and for reference one sampler call per batch. "
@@ -173,9 +190,10 @@ def time_to_solution(repeats: int, device: str) -> list[str]:
         "## 3. Time to a solution: the default `train.py fit` against the previous recipe",
         "",
         "Whole processes, interpreter start-up included, paired and alternated, seed k in repeat k: "
-        "`python train.py fit` (the default: Adam 3e-3 decayed to 0 over 1250 steps) against "
-        "`python train.py fit --config constant_lr` (the default until 2026-11-23: Adam 1e-3, stop at the first "
-        "perfect validation after 3000 steps, at most 5000). After each run, and not timed, `python -m adder "
+        f"`python train.py fit` (the default: {default_model()}, batches of {default_batch()}, Adam 3e-3 decayed "
+        "to 0 over 1250 steps) against `python train.py fit --config constant_lr` (the default until 2026-11-23: "
+        "two layers, batches of 200, Adam 1e-3, stop at the first perfect validation after 3000 steps, at most "
+        "5000). After each run, and not timed, `python -m adder "
         "evaluate --lengths 1000 --kinds random carry edge` on its last checkpoint: a run is a solution when "
         "every one of the 2000 random, 2000 full-ripple and 8 edge 1000-digit sums is right. Target: default / "
         "previous <= 0.5, every run a solution.",
@@ -240,7 +258,7 @@ def evaluation_throughput(
         "## 4. Evaluation throughput against length",
         "",
         f"`evaluate_suite` (what `python -m adder evaluate` runs) on {digits:,} digits of random sums per length "
-        "(10,000 problems of 1,000 digits, 1,000 of 10,000, 100 of 100,000) with the default model, run as "
+        "(10,000 problems of 1,000 digits, 1,000 of 10,000, 100 of 100,000) with an RNN of two layers of 64 (embedding 64), run as "
         "`python -m adder evaluate` plans it from free memory (`adder.eval_plan`; on a CPU one batch of up to 100 "
         "problems per torch thread), chunks of 64 positions carrying the hidden state; one process per measurement "
         "after a short warm-up, so the peak memory is that length's own. Target: digits/s within 20% across "
@@ -289,7 +307,7 @@ def evaluation_plan(repeats: int, device: str, length: int = 100_000, size: int 
     lines = [
         "## 7. Evaluation: problems per batch from free memory",
         "",
-        f"`evaluate_suite` on {size:,} random sums of {length:,} digits with the default model (untrained: the "
+        f"`evaluate_suite` on {size:,} random sums of {length:,} digits with an RNN of two layers of 64 (embedding 64; untrained: the "
         "time does not depend on the weights), one process per measurement, paired and alternated: one block of "
         "100 problems at a time with torch's own threads inside each op, in chunks of 1024 positions (as before) "
         "against the plan `adder evaluate` now makes from free memory (`adder.eval_plan`; here: "
@@ -385,7 +403,7 @@ def add_startup(repeats: int, device: str, runs: int = 10) -> list[str]:
 
     torch_import, add_process, differences = [], [], []
     with tempfile.TemporaryDirectory() as root:
-        # The start-up does not depend on training: an untrained default model, saved as fit saves it.
+        # The start-up does not depend on training: an untrained model, saved as fit saves it.
         hparams = {"cell": "rnn", "encoding": "embedding", "input_size": 64, "hidden_size": 64, "num_layers": 2,
                    "base": 10, "num_digits": 10}  # fmt: skip
         model = build_model(**hparams)
@@ -409,7 +427,7 @@ def add_startup(repeats: int, device: str, runs: int = 10) -> list[str]:
         "## 6. Start-up of `adder add`",
         "",
         f'Whole processes, paired and alternated, {repeats * runs} pairs: `python -c "import torch"` against '
-        "`python -m adder add --ckpt CKPT 123 456` on the default model (untrained: the time does not depend "
+        "`python -m adder add --ckpt CKPT 123 456` on an RNN of two layers of 64 (untrained: the time does not depend "
         "on the weights). Target: `adder add` within torch's import time + 0.5 s (it imports no Lightning).",
         "",
         "| measure | seconds, median (min-max) |",
