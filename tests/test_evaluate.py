@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from adder.__main__ import main
+from adder.checkpoints import load_adder
 from adder.data import AdditionDataModule
-from adder.digits import add_digits
+from adder.digits import add_digits, digits_to_int, int_to_digits
 from adder.evaluate import evaluate_suite
 from adder.models import RecurrentAdder
 from adder.suites import EVAL_BLOCK, eval_blocks
@@ -148,3 +149,28 @@ def test_wrong_digits_script_lists_the_sums_evaluate_counts_wrong(
         if line.strip().startswith("position"):
             fields = line.split(",")
             assert fields[0].split()[-1] != fields[1].split()[-1]
+
+
+def test_repeated_pairs_script_counts_the_sums_the_model_gets_wrong(
+    trained_checkpoint: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = REPO / "scripts" / "repeated_pairs.py"
+    monkeypatch.setattr("sys.argv", [str(script), str(trained_checkpoint), "--lengths", "3", "40"])
+    runpy.run_path(str(script), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    # The same sums written out as integers, x..xa_0 + y..yb_0, and checked one by one.
+    model, _ = load_adder(trained_checkpoint)
+    for line, num_digits in zip(lines, (3, 40), strict=True):
+        pairs = [(a0, b0, x, y) for a0 in range(10) for b0 in range(10) for x in range(10) for y in range(10)]
+        first = [int(str(x) * (num_digits - 1) + str(a0)) for a0, _, x, _ in pairs]
+        second = [int(str(y) * (num_digits - 1) + str(b0)) for _, b0, _, y in pairs]
+        a = torch.tensor([int_to_digits(value, length=num_digits + 1) for value in first])
+        b = torch.tensor([int_to_digits(value, length=num_digits + 1) for value in second])
+        with torch.no_grad():
+            predicted = model.predict(a, b)
+        wrong = [i for i, row in enumerate(predicted) if digits_to_int(row) != first[i] + second[i]]
+        shown = " ".join(f"({x}, {y})" for x, y in sorted({pairs[i][2:] for i in wrong})) or "none"
+        assert (
+            line
+            == f"{trained_checkpoint}: {num_digits} digits: {len(wrong)} of 10000 sums wrong; repeated pairs: {shown}"
+        )
