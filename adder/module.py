@@ -20,6 +20,8 @@ from adder.schedules import stepwise
 DEFAULT_OPTIMIZER: dict[str, Any] = {"class_path": "torch.optim.Adam", "init_args": {"lr": 3e-3}}
 #: Its schedule unless ``--lr_scheduler`` says otherwise: down to 0 over the run's max_steps.
 DEFAULT_LR_SCHEDULER: dict[str, Any] = {"class_path": "adder.schedules.CosineDecay"}
+#: Initial-state noise of the recurrent cells' training problems unless ``--model.state_noise`` is given.
+DEFAULT_STATE_NOISE = 0.3
 
 
 def _build(spec: dict[str, Any], first: Any) -> Any:
@@ -57,9 +59,10 @@ class AdderModule(L.LightningModule):
             length come from digit contexts too rare in fresh batches to be learnt well;
             docs/results.md measures what replaying them does for each cell.
         state_noise: standard deviation of Gaussian noise used as each training problem's initial
-            recurrent state instead of zeros (0: off). A model that must forget a random start
-            learns state dynamics that fall back to the carry it should hold, which keeps gated
-            cells from drifting over long runs of one digit pair (docs/results.md).
+            recurrent state instead of zeros (0: off; None: DEFAULT_STATE_NOISE for the recurrent
+            cells, off for the MLP, which has no state). A model that must forget a random start
+            learns state dynamics that fall back to the carry it should hold, which keeps it from
+            drifting over long runs of one digit pair, like 66..6 + 33..3 (docs/results.md).
 
     The optimizer and its schedule default to DEFAULT_OPTIMIZER and DEFAULT_LR_SCHEDULER; the CLI's
     ``--optimizer``/``--lr_scheduler`` replace them.
@@ -76,16 +79,19 @@ class AdderModule(L.LightningModule):
         num_digits: int = 10,
         eval_chunk_size: int = DEFAULT_CHUNK_SIZE,
         replay_hardest: float = 0.2,
-        state_noise: float = 0.0,
+        state_noise: float | None = None,
     ) -> None:
         super().__init__()
         if not 0.0 <= replay_hardest < 1.0:
             raise ValueError(f"replay_hardest must be in [0, 1), got {replay_hardest}")
+        if state_noise is None:
+            state_noise = 0.0 if cell == "mlp" else DEFAULT_STATE_NOISE
         if state_noise < 0.0:
             raise ValueError(f"state_noise must be >= 0, got {state_noise}")
         if state_noise > 0.0 and cell == "mlp":
             raise ValueError("state_noise applies to recurrent cells; the MLP has no state")
         self.save_hyperparameters(logger=False)  # the CLI logs the whole run config (adder.tracking)
+        self.hparams.state_noise = state_noise  # the value used, for checkpoints, not the None that chose it
         self.model = build_model(cell, encoding, input_size, hidden_size, num_layers, base, num_digits)
         self.base = base
         self.eval_chunk_size = eval_chunk_size

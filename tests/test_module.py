@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from adder.digits import make_problems
-from adder.module import AdderModule, NonFiniteLossError
+from adder.module import DEFAULT_STATE_NOISE, AdderModule, NonFiniteLossError
 from adder.samplers import ProblemSampler, make_generator
 from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 
@@ -28,7 +28,8 @@ def per_problem_loss(module: AdderModule, a: torch.Tensor, b: torch.Tensor, targ
 
 def test_the_hardest_problems_are_trained_on_again_next_step() -> None:
     torch.manual_seed(0)
-    module = AdderModule(hidden_size=16, input_size=8, replay_hardest=0.1)
+    # Zero initial states, so that per_problem_loss sees the losses the training step ranked.
+    module = AdderModule(hidden_size=16, input_size=8, replay_hardest=0.1, state_noise=0.0)
     first = batch(0)
     with torch.no_grad():
         module.training_step(first, 0)
@@ -102,12 +103,22 @@ def test_state_noise_starts_training_problems_from_a_seeded_random_state(cell: s
     again = module._initial_state(5, torch.device("cpu"))
     assert all(torch.equal(x, y) for x, y in zip(parts, again if cell == "lstm" else (again,)))  # same step: same draw
     # The training loss is computed from that state, not from zeros.
-    quiet = AdderModule(cell=cell, hidden_size=8, input_size=4, num_layers=2)
+    quiet = AdderModule(cell=cell, hidden_size=8, input_size=4, num_layers=2, state_noise=0.0)
     quiet.load_state_dict(module.state_dict())
     problems = batch(0)
     with torch.no_grad():
         assert not torch.equal(module.training_step(problems, 0), quiet.training_step(problems, 0))
     assert AdderModule(cell=cell, state_noise=0.0)._initial_state(5, torch.device("cpu")) is None
+
+
+def test_state_noise_defaults_by_cell_and_records_the_value_used() -> None:
+    for cell in ("rnn", "lstm", "gru"):
+        module = AdderModule(cell=cell)
+        assert module.state_noise == DEFAULT_STATE_NOISE > 0.0
+        assert module.hparams.state_noise == DEFAULT_STATE_NOISE  # what a checkpoint records
+    mlp = AdderModule(cell="mlp")  # the MLP has no state: no noise unless asked, and asking is refused
+    assert mlp.state_noise == 0.0 and mlp.hparams.state_noise == 0.0
+    assert AdderModule(cell="rnn", state_noise=0.05).hparams.state_noise == 0.05
 
 
 def test_state_noise_is_refused_where_it_cannot_apply() -> None:
