@@ -91,6 +91,8 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
                     "null",
                     "--model.replay_hardest",
                     "0",
+                    "--model.state_noise",
+                    "0",  # the plain loop starts from zeros too
                 )
                 lightning.append(record["steps"] / (record["seconds"] - record["validation_seconds"]))
                 lightning_all.append(record["steps"] / record["seconds"])
@@ -101,7 +103,7 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
     return [
         "## 1. Training steps/s: `train.py fit` against a plain PyTorch loop",
         "",
-        f"Default config with replay off (progress bar and TensorBoard on, validation every 250 steps), steps {warmup + 1}-{warmup + steps} "
+        f"Default config with replay and initial-state noise off (progress bar and TensorBoard on, validation every 250 steps), steps {warmup + 1}-{warmup + steps} "
         f"of a run, against a bare loop over the same model ({default_model()}), the same batches ({default_batch()} "
         "problems of the default 1-10 digit mixture), Adam and its cosine decay stepped every step. Target: Lightning/plain >= 0.95 (training steps; "
         "each validation, until the next training step (so with the checkpoints it writes), is taken out of the Lightning figure and shown separately).",
@@ -340,7 +342,7 @@ def step_profile(repeats: int, device: str, steps: int = 1000, warmup: int = 50)
         "## 8. Where a training step's time goes",
         "",
         f"`benchmarks/step_profile.py`: steps {warmup + 1}-{warmup + steps} of `train.py fit` (default model and "
-        "batches, replay and validation off) timed part by part by Lightning's own `SimpleProfiler` "
+        "batches, replay, initial-state noise and validation off) timed part by part by Lightning's own `SimpleProfiler` "
         "(`--trainer.profiler simple`, whose clock reads are in its figures), and the plain loop timed around the "
         "same parts; milliseconds per step. `hooks and callbacks` sums every LightningModule and callback hook "
         "the profiler timed (the progress bar, logging, checkpointing, the learning-rate scheduler's step, the "

@@ -4,7 +4,7 @@
 step by part (data, forward and loss, backward, optimizer, hooks and callbacks, the rest of the
 loop) for both. Lightning's side is read from its own SimpleProfiler (``--trainer.profiler
 simple``), which times every hook; the plain loop is timed around the same parts. Both with the
-default model and batches, replay off, validation off; the profiler's own clock reads are part of
+default model and batches, replay, initial-state noise and validation off; the profiler's own clock reads are part of
 Lightning's figures.
 """
 
@@ -37,7 +37,8 @@ INSIDE_OPTIMIZER_STEP = (
 def lightning_parts(steps: int, warmup: int, device: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as root:
         args = ["fit", "--trainer.default_root_dir", root, "--trainer.max_steps", str(warmup + steps)]
-        args += ["--trainer.accelerator", device, "--model.replay_hardest", "0", "--trainer.profiler", "simple"]
+        args += ["--trainer.accelerator", device, "--model.replay_hardest", "0", "--model.state_noise", "0"]
+        args += ["--trainer.profiler", "simple"]
         args += ["--trainer.limit_val_batches", "0", "--trainer.num_sanity_val_steps", "0"]
         cli = fit(args)
     durations = cli.trainer.profiler.recorded_durations  # type: ignore[attr-defined]
