@@ -129,6 +129,8 @@ class RunConfig(SaveConfigCallback):
                 "strategy": type(trainer.strategy).__name__,
             }
         }
+        if hasattr(pl_module, "state_noise"):  # None in the config picks a value by cell (AdderModule)
+            resolved["model"] = {"state_noise": pl_module.state_noise}
         datamodule = trainer.datamodule
         if hasattr(datamodule, "effective_hparams"):
             resolved["data"] = datamodule.effective_hparams()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from adder.module import DEFAULT_STATE_NOISE
 from adder.tracking import flatten
 from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 from tests.helpers.tensorboard import hparams, scalars
@@ -62,6 +63,7 @@ def test_fit_then_tests_write_into_one_run(tmp_path: Path, capsys: pytest.Captur
     params = hparams(run)
     assert params["optimizer"] == "torch.optim.Adam" and params["optimizer.lr"] == 0.002
     assert params["data.num_digits"] == "3" and params["data.val_num_digits"] == "30"  # resolved, not null
+    assert params["model.state_noise"] == DEFAULT_STATE_NOISE  # the value the module used, not the config's null
     assert params["trainer.max_steps"] == "6" and params["seed_everything"] == "0" and int(params["num_parameters"]) > 0
     # the tests' results sit at the step of the checkpoint they tested, not at step 0
     assert {step for step, _ in logged["test/exact_match/random/6"]} == {6}
