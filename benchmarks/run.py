@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python benchmarks/run.py` from anywhere
-from benchmarks.common import REPO, machine, run_python, summary
+from benchmarks.common import BENCHMARK_MODEL, PLAIN_LOOP_FLAGS, REPO, describe_model, machine, run_python, summary
 
 Section = Callable[[int, str], list[str]]  # (repeats, device) -> markdown lines
 SECTIONS: dict[str, Section] = {}
@@ -39,9 +39,7 @@ def default_model() -> str:
     """The default backbone in words, read from AdderModule's own defaults."""
     from adder.module import AdderModule
 
-    hparams = AdderModule().hparams
-    layers = "one layer" if hparams.num_layers == 1 else f"{hparams.num_layers} layers"
-    return f"embedding {hparams.input_size}, {hparams.cell.upper()} of {layers} of {hparams.hidden_size}"
+    return describe_model(AdderModule().hparams)
 
 
 def default_batch() -> int:
@@ -89,10 +87,7 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
                     str(warmup + steps),
                     "--early_stopping.target",
                     "null",
-                    "--model.replay_hardest",
-                    "0",
-                    "--model.state_noise",
-                    "0",  # the plain loop starts from zeros too
+                    *PLAIN_LOOP_FLAGS,
                 )
                 lightning.append(record["steps"] / (record["seconds"] - record["validation_seconds"]))
                 lightning_all.append(record["steps"] / record["seconds"])
@@ -104,7 +99,7 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
         "## 1. Training steps/s: `train.py fit` against a plain PyTorch loop",
         "",
         f"Default config with replay and initial-state noise off (progress bar and TensorBoard on, validation every 250 steps), steps {warmup + 1}-{warmup + steps} "
-        f"of a run, against a bare loop over the same model ({default_model()}), the same batches ({default_batch()} "
+        f"of a run, against a bare loop over the same model, {default_model()}, the same batches ({default_batch()} "
         "problems of the default 1-10 digit mixture), Adam and its cosine decay stepped every step. Target: Lightning/plain >= 0.95 (training steps; "
         "each validation, until the next training step (so with the checkpoints it writes), is taken out of the Lightning figure and shown separately).",
         "",
@@ -260,7 +255,7 @@ def evaluation_throughput(
         "## 4. Evaluation throughput against length",
         "",
         f"`evaluate_suite` (what `python -m adder evaluate` runs) on {digits:,} digits of random sums per length "
-        "(10,000 problems of 1,000 digits, 1,000 of 10,000, 100 of 100,000) with an RNN of two layers of 64 (embedding 64), run as "
+        f"(10,000 problems of 1,000 digits, 1,000 of 10,000, 100 of 100,000) with {describe_model(BENCHMARK_MODEL)}, run as "
         "`python -m adder evaluate` plans it from free memory (`adder.eval_plan`; on a CPU one batch of up to 100 "
         "problems per torch thread), chunks of 64 positions carrying the hidden state; one process per measurement "
         "after a short warm-up, so the peak memory is that length's own. Target: digits/s within 20% across "
@@ -309,7 +304,7 @@ def evaluation_plan(repeats: int, device: str, length: int = 100_000, size: int 
     lines = [
         "## 7. Evaluation: problems per batch from free memory",
         "",
-        f"`evaluate_suite` on {size:,} random sums of {length:,} digits with an RNN of two layers of 64 (embedding 64; untrained: the "
+        f"`evaluate_suite` on {size:,} random sums of {length:,} digits with {describe_model(BENCHMARK_MODEL)} (untrained: the "
         "time does not depend on the weights), one process per measurement, paired and alternated: one block of "
         "100 problems at a time with torch's own threads inside each op, in chunks of 1024 positions (as before) "
         "against the plan `adder evaluate` now makes from free memory (`adder.eval_plan`; here: "
@@ -406,8 +401,7 @@ def add_startup(repeats: int, device: str, runs: int = 10) -> list[str]:
     torch_import, add_process, differences = [], [], []
     with tempfile.TemporaryDirectory() as root:
         # The start-up does not depend on training: an untrained model, saved as fit saves it.
-        hparams = {"cell": "rnn", "encoding": "embedding", "input_size": 64, "hidden_size": 64, "num_layers": 2,
-                   "base": 10, "num_digits": 10}  # fmt: skip
+        hparams = {**BENCHMARK_MODEL, "num_digits": 10}
         model = build_model(**hparams)
         checkpoint = Path(root) / "last.ckpt"
         state = {f"model.{k}": v for k, v in model.state_dict().items()}
@@ -429,7 +423,7 @@ def add_startup(repeats: int, device: str, runs: int = 10) -> list[str]:
         "## 6. Start-up of `adder add`",
         "",
         f'Whole processes, paired and alternated, {repeats * runs} pairs: `python -c "import torch"` against '
-        "`python -m adder add --ckpt CKPT 123 456` on an RNN of two layers of 64 (untrained: the time does not depend "
+        f"`python -m adder add --ckpt CKPT 123 456` on {describe_model(BENCHMARK_MODEL)} (untrained: the time does not depend "
         "on the weights). Target: `adder add` within torch's import time + 0.5 s (it imports no Lightning).",
         "",
         "| measure | seconds, median (min-max) |",

@@ -22,7 +22,7 @@ from adder.cli import main as fit
 from adder.data import AdditionDataModule, BatchStream
 from adder.module import AdderModule, default_optimizer
 from adder.schedules import CosineDecay
-from benchmarks.common import synchronize
+from benchmarks.common import PLAIN_LOOP_FLAGS, synchronize
 
 INSIDE_OPTIMIZER_STEP = (
     ".on_before_backward",
@@ -37,8 +37,7 @@ INSIDE_OPTIMIZER_STEP = (
 def lightning_parts(steps: int, warmup: int, device: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as root:
         args = ["fit", "--trainer.default_root_dir", root, "--trainer.max_steps", str(warmup + steps)]
-        args += ["--trainer.accelerator", device, "--model.replay_hardest", "0", "--model.state_noise", "0"]
-        args += ["--trainer.profiler", "simple"]
+        args += ["--trainer.accelerator", device, *PLAIN_LOOP_FLAGS, "--trainer.profiler", "simple"]
         args += ["--trainer.limit_val_batches", "0", "--trainer.num_sanity_val_steps", "0"]
         cli = fit(args)
     durations = cli.trainer.profiler.recorded_durations  # type: ignore[attr-defined]
