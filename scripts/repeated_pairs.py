@@ -39,7 +39,6 @@ def main() -> None:
     args = parser.parse_args()
     if min(args.lengths) < 2:
         parser.error("--lengths: each length must be at least 2 (a lowest pair and a repeated one)")
-    torch.set_grad_enabled(False)
     for ckpt in args.ckpts:
         model, hparams = load_adder(ckpt)
         base = int(hparams.get("base", 10))

@@ -160,8 +160,8 @@ def test_repeated_pairs_script_counts_the_sums_the_model_gets_wrong(
     lines = capsys.readouterr().out.splitlines()
     # The same sums written out as integers, x..xa_0 + y..yb_0, and checked one by one.
     model, _ = load_adder(trained_checkpoint)
+    pairs = [(a0, b0, x, y) for a0 in range(10) for b0 in range(10) for x in range(10) for y in range(10)]
     for line, num_digits in zip(lines, (3, 40), strict=True):
-        pairs = [(a0, b0, x, y) for a0 in range(10) for b0 in range(10) for x in range(10) for y in range(10)]
         first = [int(str(x) * (num_digits - 1) + str(a0)) for a0, _, x, _ in pairs]
         second = [int(str(y) * (num_digits - 1) + str(b0)) for _, b0, _, y in pairs]
         a = torch.tensor([int_to_digits(value, length=num_digits + 1) for value in first])
