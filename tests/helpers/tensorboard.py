@@ -16,9 +16,14 @@ def events(run_dir: Path) -> EventAccumulator:
 
 
 def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
-    """Every scalar tag of the run with its (step, value) points, all event files together."""
+    """Every scalar tag of the run with its (step, value) points in step order, all event files
+    together. The reader takes the files in name order, and a name ends in a per-process counter
+    that sorts as text (.10 before .9), so a resumed run's file can be read first."""
     run = events(run_dir)
-    return {tag: [(e.step, e.value) for e in run.Scalars(tag)] for tag in run.Tags()["scalars"]}
+    return {
+        tag: sorted(((e.step, e.value) for e in run.Scalars(tag)), key=lambda point: point[0])
+        for tag in run.Tags()["scalars"]
+    }
 
 
 def hparams(run_dir: Path) -> dict[str, Any]:
