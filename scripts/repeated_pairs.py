@@ -19,7 +19,6 @@ import torch
 
 from adder.checkpoints import load_adder
 from adder.digits import make_problems
-from adder.models import DEFAULT_CHUNK_SIZE
 
 
 def repeated_pair_operands(num_digits: int, base: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,7 +47,7 @@ def main() -> None:
             for start in range(0, len(a), args.block):
                 rows = slice(start, start + args.block)
                 block_a, block_b, target = make_problems(a[rows], b[rows], base)
-                wrong[rows] = (model.predict(block_a, block_b, DEFAULT_CHUNK_SIZE) != target).any(-1)
+                wrong[rows] = (model.predict(block_a, block_b) != target).any(-1)
             pairs = sorted({(int(a[row, 1]), int(b[row, 1])) for row in wrong.nonzero().flatten().tolist()})
             shown = " ".join(f"({x}, {y})" for x, y in pairs) or "none"
             print(f"{ckpt}: {num_digits} digits: {int(wrong.sum())} of {len(a)} sums wrong; repeated pairs: {shown}")
