@@ -1,6 +1,6 @@
 """``python train.py fit ...``: the same as ``adder fit ...`` (see README.md)."""
 
-from adder.cli import main
+from adder.training.cli import main
 
 if __name__ == "__main__":
     main()

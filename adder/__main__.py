@@ -1,6 +1,6 @@
 """The ``adder`` command (also ``python -m adder``).
 
-    adder fit|validate|test|predict ...   train and evaluate with the Lightning CLI (adder.cli)
+    adder fit|validate|test|predict ...   train and evaluate with the Lightning CLI (adder.training.cli)
     adder add|evaluate ...                use a trained checkpoint (no Lightning needed)
     adder sweep ...                       run a study of many training runs
 
@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from adder import add, evaluate, sweep
+from adder.commands import add, evaluate, sweep
 from adder.errors import InputError, OneLineErrors
 
 #: Subcommands that LightningCLI runs.
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, text in LIGHTNING_COMMANDS.items():
-        commands.add_parser(name, help=text, add_help=False)  # listed for --help; run by adder.cli
+        commands.add_parser(name, help=text, add_help=False)  # listed for --help; run by adder.training.cli
     add.add_parser(commands)
     evaluate.add_parser(commands)
     sweep.add_parser(commands)
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``adder`` command; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in LIGHTNING_COMMANDS:
-        from adder.cli import main as cli_main  # imports Lightning
+        from adder.training.cli import main as cli_main  # imports Lightning
 
         cli_main(args)
         return 0

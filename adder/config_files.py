@@ -1,7 +1,9 @@
-"""The configs that ship with the package (``adder/configs/``), found by name from any directory.
+"""The shipped configs (top-level ``configs/``), found by name from any directory.
 
-``adder fit --config lstm`` reads ``adder/configs/lstm.yaml``; ``adder sweep hidden_size`` reads
-``adder/configs/experiments/hidden_size.yaml``. A path to an existing file is always used as given.
+``adder fit --config lstm`` (or ``-c lstm``) reads ``configs/lstm.yaml``; ``adder sweep hidden_size``
+reads ``configs/experiments/hidden_size.yaml``. A path to an existing file is always used as given.
+The directory is ``configs/`` beside the package in a checkout, and ``adder/configs/`` once
+installed: pyproject.toml maps it into the package, so there is one copy of each file.
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+_PACKAGE = Path(__file__).resolve().parent
+#: Installed: inside the package; in a checkout (editable or not installed): beside it.
+CONFIG_DIR = next((d for d in (_PACKAGE / "configs", _PACKAGE.parent / "configs") if d.is_dir()), _PACKAGE / "configs")
 EXPERIMENT_DIR = CONFIG_DIR / "experiments"
+#: The flags that name a config file.
+CONFIG_FLAGS = ("-c", "--config")
 
 
 def shipped(directory: Path = CONFIG_DIR) -> list[str]:
@@ -32,11 +38,14 @@ def resolve(value: str, directory: Path = CONFIG_DIR) -> str:
 
 
 def resolve_config_flags(args: Sequence[str]) -> list[str]:
-    """Command-line arguments with each ``--config NAME`` (or ``--config=NAME``) resolved."""
+    """Command-line arguments with each ``-c NAME``/``--config NAME`` (or ``=NAME``) resolved."""
     resolved = list(args)
     for index, arg in enumerate(resolved):
-        if arg == "--config" and index + 1 < len(resolved):
+        flag, equals, value = arg.partition("=")
+        if flag not in CONFIG_FLAGS:
+            continue
+        if equals:
+            resolved[index] = f"{flag}={resolve(value)}"
+        elif index + 1 < len(resolved):
             resolved[index + 1] = resolve(resolved[index + 1])
-        elif arg.startswith("--config="):
-            resolved[index] = "--config=" + resolve(arg.removeprefix("--config="))
     return resolved

@@ -10,6 +10,13 @@ class InputError(ValueError):
     """Something the user gave (a flag, a config, a file, a number) cannot be used."""
 
 
+def first_line(error: BaseException, last: bool = False) -> str:
+    """One line of ``error``'s message for an ``error:`` line: the first non-empty one, or the last
+    (where a library wraps the cause in context), else the exception's type."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[-1] if last else lines[0]) if lines else type(error).__name__
+
+
 def fail(message: str, status: int = 2) -> NoReturn:
     """Print ``error: MESSAGE`` on one line and exit with ``status``."""
     print("error: " + " ".join(str(message).split()), file=sys.stderr)

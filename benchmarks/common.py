@@ -7,9 +7,11 @@ import platform
 import statistics
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from adder.models.config import ModelConfig
 
 if TYPE_CHECKING:
     import torch
@@ -18,25 +20,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 #: The model the evaluation and start-up benchmarks time: the default until 2026-11-24, kept so
 #: that their recorded results still compare.
-BENCHMARK_MODEL: dict[str, Any] = {
-    "cell": "rnn",
-    "encoding": "embedding",
-    "input_size": 64,
-    "hidden_size": 64,
-    "num_layers": 2,
-    "base": 10,
-}
+BENCHMARK_MODEL = ModelConfig(cell="rnn", encoding="embedding", input_size=64, hidden_size=64, num_layers=2, base=10)
 #: ``train.py fit`` flags that leave it the plain loop's work: no replay, zeros as the initial state.
 PLAIN_LOOP_FLAGS = ("--model.replay_hardest", "0", "--model.state_noise", "0")
 
 
-def describe_model(hparams: Mapping[str, Any]) -> str:
+def describe_model(config: ModelConfig) -> str:
     """A recurrent model in words, e.g. "an RNN of two layers of 64 on a digit embedding of 64"."""
-    layers = {1: "one layer", 2: "two layers"}.get(hparams["num_layers"], f"{hparams['num_layers']} layers")
-    article = "a" if hparams["cell"] == "gru" else "an"
+    layers = {1: "one layer", 2: "two layers"}.get(config.num_layers, f"{config.num_layers} layers")
+    article = "a" if config.cell == "gru" else "an"
     return (
-        f"{article} {hparams['cell'].upper()} of {layers} of {hparams['hidden_size']} "
-        f"on a digit embedding of {hparams['input_size']}"
+        f"{article} {config.cell.upper()} of {layers} of {config.hidden_size} "
+        f"on a digit embedding of {config.input_size}"
     )
 
 

@@ -2,7 +2,7 @@
 digits/s of the chunked evaluation of SIZE random LENGTH-digit sums by ``BENCHMARK_MODEL``, and the
 process's peak memory (one process per length, so each peak is that length's own), and on a GPU the
 device's peak allocation. The problems run as ``adder evaluate`` runs them (a plan from free
-memory, :mod:`adder.eval_plan`, in chunks of 64 positions), or with ``--fixed`` as before the plan
+memory, :mod:`adder.evaluation.plan`, in chunks of 64 positions), or with ``--fixed`` as before the plan
 existed: one block of 100 at a time (torch's own threads inside each op), in chunks of 1024."""
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ import json
 
 import torch
 
-from adder.eval_plan import EvalPlan
-from adder.evaluate import evaluate_suite, peak_memory_mb
+from adder.evaluation.plan import EvalPlan
+from adder.evaluation.runner import evaluate_suite, peak_memory_mb
 from adder.models import DEFAULT_CHUNK_SIZE, RecurrentAdder
 from benchmarks.common import BENCHMARK_MODEL
 
-#: How every evaluation ran before adder.eval_plan: one block of 100 problems at a time, chunks of 1024.
+#: How every evaluation ran before adder.evaluation.plan: one block of 100 problems at a time, chunks of 1024.
 FIXED_PLAN = EvalPlan(problems_per_batch=100, workers=1)
 FIXED_CHUNK_SIZE = 1024
 
 
 def main(length: int, size: int, device: str = "cpu", fixed: bool = False) -> dict[str, float]:
     torch.manual_seed(0)
-    model = RecurrentAdder(**BENCHMARK_MODEL).eval().to(device)
+    model = RecurrentAdder(BENCHMARK_MODEL).eval().to(device)
     evaluate_suite(model, 10, "random", 100, size=10, seed=1, device=device)  # warm-up: first calls pay one-off setup
     plan, chunk_size = (FIXED_PLAN, FIXED_CHUNK_SIZE) if fixed else (None, DEFAULT_CHUNK_SIZE)
     result = evaluate_suite(model, 10, "random", length, size, 0, chunk_size, device, plan)

@@ -12,11 +12,12 @@ import sys
 import time
 
 import torch
+from lightning.pytorch.cli import instantiate_class
 from torch import nn
 
-from adder.data import AdditionDataModule, BatchStream
-from adder.module import AdderModule, default_optimizer
-from adder.schedules import CosineDecay
+from adder.training.data import AdditionDataModule, BatchStream
+from adder.training.module import DEFAULT_OPTIMIZER, AdderModule
+from adder.training.schedules import CosineDecay
 from benchmarks.common import synchronize
 
 
@@ -25,7 +26,7 @@ def main(steps: int = 1000, warmup: int = 50, seed: int = 0, device: str = "cpu"
     data = AdditionDataModule()  # the default batches: size, mixture and stream of `adder fit`
     stream = BatchStream(data.sampler, data.batch_size, seed)
     model = AdderModule().model.to(device)  # the default backbone, without Lightning around it
-    optimizer = default_optimizer(model.parameters())
+    optimizer = instantiate_class(model.parameters(), DEFAULT_OPTIMIZER)
     schedule = CosineDecay(optimizer, warmup + steps)  # the default's schedule, stepped every step as fit does
     start = 0.0
     for step in range(warmup + steps):

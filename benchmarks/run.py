@@ -12,6 +12,7 @@ spell of the machine hits both.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -37,14 +38,14 @@ def section(name: str) -> Callable[[Section], Section]:
 
 def default_model() -> str:
     """The default backbone in words, read from AdderModule's own defaults."""
-    from adder.module import AdderModule
+    from adder.training.module import AdderModule
 
-    return describe_model(AdderModule().hparams)
+    return describe_model(AdderModule().config)
 
 
 def default_batch() -> int:
     """Problems per training batch by default, read from AdditionDataModule."""
-    from adder.data import AdditionDataModule
+    from adder.training.data import AdditionDataModule
 
     return AdditionDataModule().batch_size
 
@@ -117,8 +118,8 @@ def training_throughput(repeats: int, device: str, steps: int = 1000, warmup: in
 def batch_generation(repeats: int, device: str, batches: int = 200) -> list[str]:
     import numpy as np
 
-    from adder.data import AdditionDataModule, BatchStream
-    from adder.samplers import ProblemSampler, make_generator
+    from adder.problems.samplers import ProblemSampler, make_generator
+    from adder.training.data import AdditionDataModule, BatchStream
     from benchmarks.course_report import string_batch
     from benchmarks.plain_loop import main as plain_loop
 
@@ -256,7 +257,7 @@ def evaluation_throughput(
         "",
         f"`evaluate_suite` (what `python -m adder evaluate` runs) on {digits:,} digits of random sums per length "
         f"(10,000 problems of 1,000 digits, 1,000 of 10,000, 100 of 100,000) with {describe_model(BENCHMARK_MODEL)}, run as "
-        "`python -m adder evaluate` plans it from free memory (`adder.eval_plan`; on a CPU one batch of up to 100 "
+        "`python -m adder evaluate` plans it from free memory (`adder.evaluation.plan`; on a CPU one batch of up to 100 "
         "problems per torch thread), chunks of 64 positions carrying the hidden state; one process per measurement "
         "after a short warm-up, so the peak memory is that length's own. Target: digits/s within 20% across "
         "lengths (linear cost).",
@@ -307,7 +308,7 @@ def evaluation_plan(repeats: int, device: str, length: int = 100_000, size: int 
         f"`evaluate_suite` on {size:,} random sums of {length:,} digits with {describe_model(BENCHMARK_MODEL)} (untrained: the "
         "time does not depend on the weights), one process per measurement, paired and alternated: one block of "
         "100 problems at a time with torch's own threads inside each op, in chunks of 1024 positions (as before) "
-        "against the plan `adder evaluate` now makes from free memory (`adder.eval_plan`; here: "
+        "against the plan `adder evaluate` now makes from free memory (`adder.evaluation.plan`; here: "
         f"{shape}), in chunks of 64. Target: at least {target} the digits/s, memory bounded.",
         "",
         "| measure | fixed blocks of 100 | plan from free memory |",
@@ -401,8 +402,8 @@ def add_startup(repeats: int, device: str, runs: int = 10) -> list[str]:
     torch_import, add_process, differences = [], [], []
     with tempfile.TemporaryDirectory() as root:
         # The start-up does not depend on training: an untrained model, saved as fit saves it.
-        hparams = {**BENCHMARK_MODEL, "num_digits": 10}
-        model = build_model(**hparams)
+        model = build_model(BENCHMARK_MODEL)
+        hparams = dataclasses.asdict(BENCHMARK_MODEL)
         checkpoint = Path(root) / "last.ckpt"
         state = {f"model.{k}": v for k, v in model.state_dict().items()}
         torch.save({"state_dict": state, "hyper_parameters": hparams}, checkpoint)

@@ -16,12 +16,13 @@ import tempfile
 import time
 
 import torch
+from lightning.pytorch.cli import instantiate_class
 from torch import nn
 
-from adder.cli import main as fit
-from adder.data import AdditionDataModule, BatchStream
-from adder.module import AdderModule, default_optimizer
-from adder.schedules import CosineDecay
+from adder.training.cli import main as fit
+from adder.training.data import AdditionDataModule, BatchStream
+from adder.training.module import DEFAULT_OPTIMIZER, AdderModule
+from adder.training.schedules import CosineDecay
 from benchmarks.common import PLAIN_LOOP_FLAGS, synchronize
 
 INSIDE_OPTIMIZER_STEP = (
@@ -77,7 +78,7 @@ def plain_parts(steps: int, warmup: int, device: str) -> dict[str, float]:
     data = AdditionDataModule()
     stream = BatchStream(data.sampler, data.batch_size, 0)
     model = AdderModule().model.to(device)
-    optimizer = default_optimizer(model.parameters())
+    optimizer = instantiate_class(model.parameters(), DEFAULT_OPTIMIZER)
     schedule = CosineDecay(optimizer, warmup + steps)
     parts = dict.fromkeys(("data", "forward and loss", "backward", "optimizer step"), 0.0)
     clock = time.perf_counter

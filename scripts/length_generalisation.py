@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from adder.bounds import error_rate_upper_bound
+from adder.evaluation.bounds import error_rate_upper_bound
 
 
 def train(cell: str, seed: int, config: str | None, root: Path, extra: list[str]) -> tuple[float, Path]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from adder.checkpoints import load_adder
+from adder.evaluation.probe import probe_carry, probe_figure
 from adder.models import RecurrentAdder, count_parameters
-from adder.probe import probe_carry, probe_figure
+from adder.models.checkpoints import load_adder
 
 
 def main() -> None:
@@ -22,11 +22,11 @@ def main() -> None:
     parser.add_argument("--num-digits", type=int, default=100, help="operand length of the probed sums")
     parser.add_argument("--size", type=int, default=200, help="carry-rich sums probed (half train, half score)")
     args = parser.parse_args()
-    model, hparams = load_adder(args.checkpoint)
+    model = load_adder(args.checkpoint)
     if not isinstance(model, RecurrentAdder):
         raise SystemExit(f"error: {args.checkpoint} holds an MLP, which has no hidden state to probe")
     probes = probe_carry(model, model.base, args.num_digits, args.size)
-    name = f"{hparams['cell']}, {count_parameters(model):,} parameters"
+    name = f"{model.config.cell}, {count_parameters(model):,} parameters"
     figure = probe_figure(probes, f"{name}: hidden states at {args.num_digits} digits")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out, dpi=90)

@@ -17,8 +17,8 @@ import argparse
 
 import torch
 
-from adder.checkpoints import load_adder
-from adder.digits import make_problems
+from adder.models.checkpoints import load_adder
+from adder.problems.digits import make_problems
 
 
 def repeated_pair_operands(num_digits: int, base: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -39,8 +39,8 @@ def main() -> None:
     if min(args.lengths) < 2:
         parser.error("--lengths: each length must be at least 2 (a lowest pair and a repeated one)")
     for ckpt in args.ckpts:
-        model, hparams = load_adder(ckpt)
-        base = int(hparams.get("base", 10))
+        model = load_adder(ckpt)
+        base = model.config.base
         for num_digits in args.lengths:
             a, b = repeated_pair_operands(num_digits, base)
             wrong = torch.zeros(len(a), dtype=torch.bool)

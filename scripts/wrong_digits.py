@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 
-from adder.checkpoints import load_adder
-from adder.digits import make_problems
 from adder.models import DEFAULT_CHUNK_SIZE
-from adder.suites import EVAL_KINDS, eval_blocks
+from adder.models.checkpoints import load_adder
+from adder.problems.digits import make_problems
+from adder.problems.suites import EVAL_KINDS, eval_blocks
 
 
 def main() -> None:
@@ -29,8 +29,8 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=6, help="pair sums shown below a wrong digit")
     args = parser.parse_args()
 
-    model, hparams = load_adder(args.ckpt)
-    base = int(hparams.get("base", 10))
+    model = load_adder(args.ckpt)
+    base = model.config.base
     wrong_sums, offset = 0, 0
     for a, b in eval_blocks(args.kind, args.size, args.num_digits, base, args.seed):
         a, b, target = make_problems(a, b, base)

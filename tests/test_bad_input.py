@@ -26,7 +26,11 @@ CATALOGUE = [
     ("train", ["--model.state_noise", "-0.5"], "state_noise"),
     ("train", ["--data.val_kinds", "[carry, weird]"], "weird"),
     ("train", ["--carry_probe.size", "-1"], "carry_probe.size"),
-    ("train", ["--lr_scheduler", "adder.schedules.CosineDecay", "--lr_scheduler.total_steps", "0"], "total_steps"),
+    (
+        "train",
+        ["--lr_scheduler", "adder.training.schedules.CosineDecay", "--lr_scheduler.total_steps", "0"],
+        "total_steps",
+    ),
     ("train", ["--data.num_digits", "0"], "num_digits"),
     ("train", ["--data.batch_size", "0"], "batch_size"),
     ("train", ["--data.val_size", "-5"], "val_size"),
@@ -63,7 +67,7 @@ CATALOGUE = [
     ("adder", ["sweep", "no_such_study"], "no_such_study"),
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--lengths", "1000000000"], "too large"),
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--size", "0"], "--size"),
-    ("adder", ["evaluate", "--ckpt", "{mlp}", "--lengths", "100"], "MLP"),
+    ("adder", ["evaluate", "--ckpt", "{mlp}", "--lengths", "100"], "adds only 3-digit numbers"),
     ("adder", ["subtract", "1", "2"], "invalid choice"),
 ]
 

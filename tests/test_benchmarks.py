@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from adder.digits import digits_to_int
+from adder.problems.digits import digits_to_int
 from benchmarks.course_report import main as course_report_loop
 from benchmarks.course_report import string_batch
 from benchmarks.plain_loop import main as plain_loop

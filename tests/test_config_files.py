@@ -34,3 +34,28 @@ def test_config_flags_are_resolved_in_both_spellings() -> None:
         "--model.cell",
         "lstm",
     ]
+
+
+def test_short_and_long_config_flags_resolve_alike() -> None:
+    long = resolve_config_flags(["fit", "--config", "gru", "--config=lstm"])
+    short = resolve_config_flags(["fit", "-c", "gru", "-c=lstm"])
+    assert [arg.replace("--config", "-c") for arg in long] == short
+    assert short[2] == str(CONFIG_DIR / "gru.yaml")
+
+
+@pytest.mark.parametrize("flag", ["-c", "--config"])
+def test_fit_takes_a_shipped_config_by_name_with_either_flag(
+    flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from adder.__main__ import main
+
+    monkeypatch.chdir(tmp_path)  # no gru file here: the shipped config
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", flag, "gru", "--print_config"])
+    assert exit_info.value.code == 0
+    assert "cell: gru" in capsys.readouterr().out
+
+
+def test_the_shipped_configs_live_at_the_top_of_the_checkout() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    assert CONFIG_DIR == repo / "configs" and not (repo / "adder" / "configs").exists()

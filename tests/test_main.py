@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,12 +49,19 @@ def test_a_config_that_is_neither_a_file_nor_shipped_is_one_error(capsys: pytest
     assert len(err) == 1 and "no_such_config" in err[0]
 
 
+#: What a build from a copy of the checkout leaves out.
+BUILD_IGNORED = (".venv", ".git", "build", "*.egg-info", "lightning_logs", "sweeps", "__pycache__", ".pytest_cache")
+
+
 @pytest.mark.slow
 def test_installed_package_gives_the_adder_command_with_its_configs(tmp_path: Path) -> None:
     # `pip install .` (not editable) into a separate prefix; its dependencies are this environment's.
+    # It builds from a copy, so that setuptools' build/ lands there and not in the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*BUILD_IGNORED))
     target = tmp_path / "installed"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(REPO)],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(source)],
         check=True,
         capture_output=True,
         text=True,
@@ -81,6 +89,16 @@ def test_installed_package_gives_the_adder_command_with_its_configs(tmp_path: Pa
     )
     assert printed.returncode == 0, printed.stderr
     assert "cell: gru" in printed.stdout
+    short = subprocess.run(
+        [sys.executable, str(script), "fit", "-c", "lstm", "--print_config"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert short.returncode == 0 and "cell: lstm" in short.stdout, short.stderr
+    assert (target / "adder" / "configs" / "experiments" / "hidden_size.yaml").is_file()  # shipped inside
     study = subprocess.run(
         [sys.executable, str(script), "sweep", "no_such_study"], cwd=elsewhere, env=env, capture_output=True, text=True
     )

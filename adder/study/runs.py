@@ -20,8 +20,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from adder.checkpoints import LAST_CHECKPOINT
 from adder.models import count_parameters
+from adder.models.checkpoints import LAST_CHECKPOINT
 from adder.study.spec import Experiment, command_line
 
 QUIET = {"trainer.enable_progress_bar": False, "trainer.enable_model_summary": False}
@@ -78,7 +78,7 @@ def run_trial(
 ) -> dict[str, Any]:
     """fit (or resume) and test one trial; returns its record. Raises TrialFailed with the
     run's one-line error, or SystemExit(130/143) when the run was interrupted (Ctrl-C, SIGTERM)."""
-    from adder.cli import main
+    from adder.training.cli import main
 
     base = ["--config", str(experiment.config)] if experiment.config else []  # the CLI resolves shipped names
     if (run_dir / RECORD).is_file():  # this seed finished before its trial was interrupted
@@ -125,8 +125,8 @@ def _test_and_record(
     base: list[str],
     quick: bool,
 ) -> dict[str, Any]:
-    from adder.cli import main
-    from adder.tracking import FitSummary
+    from adder.training.cli import main
+    from adder.training.tracking import FitSummary
 
     last = run_dir / LAST_CHECKPOINT
     with captured() as errors:
@@ -174,12 +174,12 @@ def _curves(run_dir: Path) -> dict[str, list[list[float]]]:
 
 def _samples(fit: Any, checkpoint: Path, count: int = 6) -> list[dict[str, str]]:
     """Test problems with this model's answers, for a table like the blog's."""
-    from adder.checkpoints import load_adder
-    from adder.reporting import sample_rows
+    from adder.evaluation.reporting import sample_rows
+    from adder.models.checkpoints import load_adder
 
-    model, hparams = load_adder(checkpoint)
+    model = load_adder(checkpoint)
     datamodule = fit.datamodule
     datamodule.setup("test")
     a, b, target = next(iter(datamodule.test_dataloader()[0]))
     a, b, target = a[:count], b[:count], target[:count]
-    return sample_rows(a, b, model.predict(a, b), target, int(hparams["base"]), count=count)
+    return sample_rows(a, b, model.predict(a, b), target, model.config.base, count=count)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from adder.cli import AdderCLI, main
+from adder.training.cli import AdderCLI, main
 
 REPO = Path(__file__).resolve().parents[2]
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]

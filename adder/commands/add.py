@@ -1,0 +1,110 @@
+"""``adder add``: add numbers with a trained model.
+
+Reads operands as people write them (most significant digit first, digits 0-9a-z of the
+checkpoint's base) and prints the model's sums, one per line. The sums come from the network,
+not from Python arithmetic: a model that has not learnt to add prints wrong answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from adder.commands.arguments import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for
+from adder.errors import InputError
+from adder.models import DEFAULT_CHUNK_SIZE
+from adder.models.checkpoints import load_adder
+from adder.problems.digits import format_digits, make_problems, parse_number, stack_numbers
+
+#: Problems run through the model together.
+BATCH_SIZE = 256
+
+
+def parse_problem(text: str, base: int) -> tuple[list[int], list[int]]:
+    """Split 'A+B' or 'A B' into two LSB-first digit lists."""
+    parts = text.split("+") if "+" in text else text.split()
+    if len(parts) != 2:
+        raise InputError(f"{text.strip()!r}: expected two numbers, 'A+B' or 'A B'")
+    try:
+        return parse_number(parts[0], base), parse_number(parts[1], base)
+    except ValueError as error:
+        raise InputError(str(error)) from error
+
+
+def add_with_model(
+    model: torch.nn.Module,
+    problems: Sequence[tuple[list[int], list[int]]],
+    base: int,
+    num_digits: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> list[str]:
+    """The model's sum for each (a, b) digit-list pair, written as numbers in ``base``.
+
+    ``num_digits`` pads every problem to that many digits (required by the fixed-length MLP).
+    Problems are batched by length so that short ones are not padded to the longest.
+    """
+    order = sorted(range(len(problems)), key=lambda i: max(len(problems[i][0]), len(problems[i][1])))
+    sums: list[str] = [""] * len(problems)
+    for start in range(0, len(order), BATCH_SIZE):
+        rows = order[start : start + BATCH_SIZE]
+        length = max(max(len(problems[i][0]), len(problems[i][1])) for i in rows)
+        if num_digits is not None:
+            if length > num_digits:
+                raise InputError(f"this model adds numbers of at most {num_digits} digits, got {length}")
+            length = num_digits
+        a = stack_numbers([problems[i][0] for i in rows], length)
+        b = stack_numbers([problems[i][1] for i in rows], length)
+        a, b, _ = make_problems(a, b, base)  # one extra position for the final carry
+        predicted = model.predict(a, b, chunk_size)
+        for row, index in enumerate(rows):
+            sums[index] = format_digits(predicted[row], base)
+    return sums
+
+
+def read_problems(numbers: Sequence[str], file: str | None, base: int) -> list[tuple[list[int], list[int]]]:
+    """The problems given as two numbers or 'A+B' on the command line, or one per line of ``file``."""
+    if file is None:
+        if len(numbers) == 1:
+            return [parse_problem(numbers[0], base)]
+        if len(numbers) != 2:
+            raise InputError("give two numbers (A B or 'A+B'), or --file F")
+        return [parse_problem(" ".join(numbers), base)]
+    if numbers:
+        raise InputError("give numbers or --file, not both")
+    try:
+        handle = sys.stdin if file == "-" else open(file)
+    except OSError as error:
+        raise InputError(f"cannot read {file}: {error.strerror}") from error
+    problems = []
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                problems.append(parse_problem(line, base))
+            except InputError as error:
+                raise InputError(f"{file}, line {number}: {error}") from error
+    if not problems:
+        raise InputError(f"{file} holds no problems")
+    return problems
+
+
+def run(args: argparse.Namespace) -> None:
+    model = load_adder(checkpoint_to_use(args.ckpt))
+    base = model.config.base
+    chunk_size = chunk_size_for(model, args.chunk_size)
+    problems = read_problems(args.numbers, args.file, base)
+    for total in add_with_model(model, problems, base, model.config.fixed_num_digits, chunk_size):
+        print(total)
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("add", help="add numbers with a trained checkpoint", description=__doc__)
+    add_checkpoint_arguments(parser)
+    parser.add_argument("--file", help="one problem per line, 'A+B' or 'A B' ('-' reads standard input)")
+    parser.add_argument("numbers", nargs="*", help="A B, or 'A+B'")
+    parser.set_defaults(run=run)

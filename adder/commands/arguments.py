@@ -1,0 +1,53 @@
+"""Flags and argument types the inference and study commands share."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from adder.errors import InputError
+from adder.models import DEFAULT_CHUNK_SIZE, Adder
+from adder.models.checkpoints import newest_last_checkpoint
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """--ckpt and --chunk-size, as ``add`` and ``evaluate`` both take them."""
+    parser.add_argument(
+        "--ckpt", help="checkpoint file (default: the newest lightning_logs/*/checkpoints/last.ckpt here)"
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=None,
+        help=f"positions per recurrent chunk; bounds memory on long numbers (default: {DEFAULT_CHUNK_SIZE})",
+    )
+
+
+def checkpoint_to_use(ckpt: str | None) -> Path:
+    """``--ckpt`` if given, else the newest run's last checkpoint (named on stderr)."""
+    if ckpt is not None:
+        return Path(ckpt)
+    newest = newest_last_checkpoint()
+    print(f"using {newest} (the newest run's last checkpoint; --ckpt picks another)", file=sys.stderr)
+    return newest
+
+
+def chunk_size_for(model: Adder, chunk_size: int | None) -> int:
+    """The chunk size to predict with; refuses one given for a model that reads whole numbers at once."""
+    if chunk_size is None:
+        return DEFAULT_CHUNK_SIZE
+    if not model.config.recurrent:
+        raise InputError("--chunk-size applies to recurrent models; this one reads whole numbers at once")
+    return chunk_size

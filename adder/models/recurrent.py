@@ -1,0 +1,57 @@
+"""RecurrentAdder: an RNN, LSTM or GRU that reads digit pairs LSB first; the carry lives in its state."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from adder.models.config import RECURRENT_CELLS, ModelConfig
+from adder.models.encoder import DigitEncoder
+from adder.problems.checks import check_base, check_positive
+
+State = Tensor | tuple[Tensor, Tensor] | None
+#: Positions per recurrent chunk when predicting: bounds activation memory on long numbers; short
+#: chunks also keep a CPU's working set in its caches (docs/performance.md, section 7).
+DEFAULT_CHUNK_SIZE = 64
+_RNN_CLASSES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class RecurrentAdder(nn.Module):
+    """Reads operand digit pairs LSB first and emits one sum digit per position.
+
+    Maps ``a, b`` of shape (batch, length) to logits (batch, length, base).
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        if config.cell not in RECURRENT_CELLS:
+            raise ValueError(f"unknown cell {config.cell!r}; choose from " + ", ".join(RECURRENT_CELLS))
+        check_base(config.base)
+        check_positive("hidden_size", config.hidden_size)
+        check_positive("num_layers", config.num_layers)
+        self.config = config
+        self.cell, self.base = config.cell, config.base
+        self.encoder = DigitEncoder(config.encoding, config.base, config.input_size)
+        rnn = _RNN_CLASSES[config.cell]
+        self.rnn = rnn(2 * self.encoder.features, config.hidden_size, num_layers=config.num_layers, batch_first=True)
+        self.head = nn.Linear(config.hidden_size, config.base)
+
+    def forward(self, a: Tensor, b: Tensor, state: State = None) -> tuple[Tensor, State]:
+        """Logits (batch, length, base) and the final recurrent state, which can be passed back
+        in to continue with the next, more significant chunk of digits."""
+        hidden, state = self.rnn(self.encoder(a, b), state)
+        return self.head(hidden), state
+
+    @torch.no_grad()
+    def predict(self, a: Tensor, b: Tensor, chunk_size: int | None = DEFAULT_CHUNK_SIZE) -> Tensor:
+        """Predicted sum digits (batch, length), computed ``chunk_size`` positions at a time with
+        the hidden state carried across chunks, so activation memory is batch x chunk_size
+        whatever the length. ``None`` runs the whole length at once."""
+        length = a.shape[-1]
+        chunk = length if chunk_size is None else check_positive("chunk_size", chunk_size)
+        digits = torch.empty_like(a)
+        state: State = None
+        for start in range(0, length, chunk):
+            logits, state = self(a[:, start : start + chunk], b[:, start : start + chunk], state)
+            digits[:, start : start + chunk] = logits.argmax(-1)
+        return digits

@@ -1,0 +1,201 @@
+"""The training command line: ``adder fit|validate|test|predict ...`` (also ``python train.py``).
+
+Wiring only: LightningCLI with AdderModule and AdditionDataModule, the data's base and length
+linked into the model, the trainer defaults of the default recipe, and the project's callbacks.
+The checks of its input (``input_checks``), the run directory it writes to (``run_dirs``) and what
+it prints (``console``) live in modules of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+# jsonargparse 4.49+ warns about APIs that Lightning itself still calls; not actionable here.
+os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
+
+import lightning  # noqa: E402
+import torch  # noqa: E402
+from jsonargparse import ActionConfigFile  # noqa: E402
+from lightning import Trainer  # noqa: E402
+from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar, TQDMProgressBar  # noqa: E402
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple  # noqa: E402
+from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E402
+from torch.optim import Optimizer  # noqa: E402
+
+from adder.config_files import resolve_config_flags  # noqa: E402
+from adder.errors import InputError, OneLineErrors, fail, first_line  # noqa: E402
+from adder.training.callbacks import (  # noqa: E402
+    AdderCheckpoint,
+    AdderProgressBar,
+    CarryProbe,
+    Interruptible,
+    PredictionWriter,
+    StopAtTarget,
+    interrupt_signal,
+)
+from adder.training.console import fit_summary, quiet_known_warnings, test_summary  # noqa: E402
+from adder.training.data import AdditionDataModule  # noqa: E402
+from adder.training.input_checks import check_checkpoint_fits_data, check_optimizers, fit_data_to_model  # noqa: E402
+from adder.training.legacy import register_legacy_modules  # noqa: E402
+from adder.training.module import (  # noqa: E402
+    DEFAULT_LR_SCHEDULER,
+    DEFAULT_OPTIMIZER,
+    OPTIMIZER_ARGS,
+    AdderModule,
+    NonFiniteLossError,
+    plain_spec,
+)
+from adder.training.run_dirs import CKPT_ALIASES, LOGGER_DEFAULTS, log_into_resumed_run  # noqa: E402
+from adder.training.tracking import FitSummary, RunConfig  # noqa: E402
+
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "max_steps": 1250,  # the learning rate decays to 0 over these (DEFAULT_LR_SCHEDULER)
+    "val_check_interval": 250,  # batches; the training stream has no epochs
+    "check_val_every_n_epoch": None,  # count validation intervals across epochs (fixed-dataset mode)
+    "log_every_n_steps": 25,
+    "logger": {
+        "class_path": "adder.training.loggers.TensorBoardLogger",
+        # save_dir "." follows --trainer.default_root_dir (see AdderCLI.before_instantiate_classes)
+        "init_args": {**LOGGER_DEFAULTS, "default_hp_metric": False},
+    },
+    "plugins": [{"class_path": "adder.training.checkpoint_io.AtomicCheckpointIO"}],
+}
+#: The default bar redraws every 10th step instead of every step (see AdderProgressBar).
+PROGRESS_BAR_REFRESH_RATE = 10
+
+
+class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
+    pass
+
+
+class AdderCLI(LightningCLI):
+    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
+        kwargs.setdefault("dump_header", [f"lightning.pytorch=={lightning.__version__}"])
+        parser = OneLineErrorParser(**kwargs)
+        parser.add_argument(
+            "-c", "--config", action=ActionConfigFile, help="a config file (YAML), or a shipped config's name"
+        )
+        return parser
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("data.base", "model.base")
+        parser.link_arguments("data.num_digits", "model.num_digits")
+
+        # The module builds its optimizer itself (AdderModule.configure_optimizers, the one place;
+        # auto_configure_optimizers=False in main): the top-level --optimizer and --lr_scheduler
+        # flags are linked into it as plain class_path/init_args dicts.
+        parser.add_optimizer_args((Optimizer,))
+        parser.add_lr_scheduler_args(LRSchedulerTypeTuple)
+        parser.set_defaults({"optimizer": DEFAULT_OPTIMIZER, "lr_scheduler": DEFAULT_LR_SCHEDULER})
+        for key in OPTIMIZER_ARGS:
+            parser.link_arguments(key, f"model.{key}", compute_fn=plain_spec)
+
+        parser.add_lightning_class_args(AdderCheckpoint, "checkpoint")
+        parser.set_defaults(
+            {
+                "checkpoint.monitor": "val/exact_match",
+                "checkpoint.mode": "max",
+                "checkpoint.filename": "best-step{step}",
+                "checkpoint.auto_insert_metric_name": False,
+            }
+        )
+        # The default trains every step of its decaying learning rate; --early_stopping.target 1
+        # stops at the first perfect validation after --early_stopping.min_steps.
+        parser.add_lightning_class_args(StopAtTarget, "early_stopping")
+        parser.set_defaults({"early_stopping.target": None})
+        parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
+        parser.add_lightning_class_args(CarryProbe, "carry_probe")
+
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        super().parse_arguments(parser, args)
+        # LightningCLI reads the model's hyperparameters from --ckpt_path right after this hook;
+        # check the file first, so that a missing or corrupt one is one clear line, not a traceback.
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if subcommand in ("validate", "test") and not any(arg.split("=")[0] == "--verbose" for arg in args or []):
+            self.config[subcommand].verbose = False  # Lightning's per-dataloader tables; ours is after_test
+        if ckpt_path and ckpt_path not in CKPT_ALIASES:
+            check_checkpoint_fits_data(ckpt_path, self.config[subcommand].data)
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        check_optimizers(config.get("optimizer"), config.get("lr_scheduler"), config.trainer.max_steps)
+        if config.get("model"):
+            fit_data_to_model(config.data, config.model)
+        logger = config.trainer.logger
+        # Only TensorBoard's run directories take more writers: a reused one gains an event file,
+        # where Lightning's CSVLogger deletes the metrics.csv it finds (other loggers: a new run).
+        if not str(getattr(logger, "class_path", "")).endswith("TensorBoardLogger"):
+            return
+        init_args = logger.init_args
+        root = config.trainer.default_root_dir
+        if root and str(init_args.save_dir) == LOGGER_DEFAULTS["save_dir"]:
+            init_args.save_dir = root
+        # fit resumes the run; validate, test and predict of a run's checkpoint add to that run.
+        log_into_resumed_run(init_args, config.get("ckpt_path"), root, self.subcommand == "fit")
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        trainer = super().instantiate_trainer(**kwargs)
+        trainer.callbacks += [Interruptible(), FitSummary()]
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        if config.get("lr_scheduler") and trainer.loggers:
+            trainer.callbacks.append(LearningRateMonitor(logging_interval="step"))
+        bar = trainer.progress_bar_callback
+        given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
+        if type(bar) is TQDMProgressBar and not any(isinstance(c, ProgressBar) for c in given):
+            # Lightning's default bar (the user gave none): ours redraws every 10th step, which reads
+            # the same at a fraction of the cost, and shows the training loss (AdderProgressBar).
+            trainer.callbacks[trainer.callbacks.index(bar)] = AdderProgressBar(PROGRESS_BAR_REFRESH_RATE)
+        return trainer
+
+    def instantiate_classes(self) -> None:
+        try:
+            super().instantiate_classes()
+        except (ValueError, TypeError) as error:
+            raise InputError(first_line(error, last=True)) from error
+
+    def after_fit(self) -> None:
+        run_dir = self.trainer.log_dir or self.trainer.default_root_dir  # every rank: it broadcasts
+        if self.trainer.is_global_zero:
+            print(fit_summary(self.trainer, run_dir), file=sys.stderr)
+
+    def after_test(self) -> None:
+        if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
+            print(test_summary(self.trainer.callback_metrics))
+
+
+def _close_process_group() -> None:
+    # A DDP process group left for the interpreter's exit can abort it ("terminate called without
+    # an active exception", status -6) while gloo's threads are torn down; close it once done.
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
+def main(args: ArgsType = None) -> AdderCLI:
+    """Run the CLI (``args`` as a list for in-process use, default ``sys.argv[1:]``)."""
+    quiet_known_warnings()
+    register_legacy_modules()
+    if args is None or isinstance(args, (list, tuple)):
+        args = resolve_config_flags(sys.argv[1:] if args is None else args)
+    try:
+        cli = AdderCLI(
+            AdderModule,
+            AdditionDataModule,
+            trainer_defaults=TRAINER_DEFAULTS,
+            seed_everything_default=0,
+            save_config_callback=RunConfig,
+            save_config_kwargs={"overwrite": True},
+            auto_configure_optimizers=False,
+            args=args,
+        )
+        _close_process_group()
+        return cli
+    except InputError as error:
+        fail(str(error))
+    except NonFiniteLossError as error:
+        fail(str(error), status=1)
+    except SIGTERMException:
+        # The checkpoint callback has said where it saved; exit like the signal would have.
+        raise SystemExit(128 + interrupt_signal()) from None

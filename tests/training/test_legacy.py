@@ -1,0 +1,51 @@
+"""A run made before ``adder/`` was split into layers still resumes, tests and adds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from adder.__main__ import main as adder_main
+from adder.training.cli import main as cli_main
+from tests.helpers.cli import QUIET
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_run"
+
+
+@pytest.fixture
+def legacy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fixture run copied to ``lightning_logs/`` of an empty working directory, as it was made."""
+    shutil.copytree(FIXTURE, tmp_path / "lightning_logs")
+    monkeypatch.chdir(tmp_path)
+    return Path("lightning_logs") / "version_0"
+
+
+def test_the_fixture_names_the_old_class_paths() -> None:
+    config = (FIXTURE / "version_0" / "config.yaml").read_text()
+    for old in (
+        "adder.loggers.TensorBoardLogger",
+        "adder.checkpoint_io.AtomicCheckpointIO",
+        "adder.schedules.CosineDecay",
+    ):
+        assert old in config
+
+
+def test_an_old_run_resumes_into_its_own_directory(legacy_run: Path) -> None:
+    last = legacy_run / "checkpoints" / "last.ckpt"
+    before = torch.load(last, weights_only=True)["global_step"]
+    cli_main(["fit", "--config", str(legacy_run / "config.yaml"), "--ckpt_path", str(last), "--trainer.max_steps", "9"])
+    assert before == 6 and torch.load(last, weights_only=True)["global_step"] == 9
+    assert sorted(p.name for p in legacy_run.parent.iterdir()) == ["version_0"]  # no new run
+    assert not (legacy_run / "checkpoints" / "last-v1.ckpt").exists()
+    assert len(list(legacy_run.glob("events.out.tfevents.*"))) == 2  # the same TensorBoard run, one more writer
+
+
+def test_an_old_checkpoint_is_tested_and_adds(legacy_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    last = str(legacy_run / "checkpoints" / "last.ckpt")
+    cli_main(["test", "--ckpt_path", last, *QUIET])
+    assert "exact match %" in capsys.readouterr().out
+    assert adder_main(["add", "--ckpt", last, "12", "34"]) == 0
+    assert capsys.readouterr().out.strip().isdigit()
