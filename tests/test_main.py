@@ -70,36 +70,19 @@ def test_installed_package_gives_the_adder_command_with_its_configs(tmp_path: Pa
     env = dict(os.environ, PYTHONPATH=str(target))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    script = target / "bin" / "adder"
-    where = subprocess.run(
-        [sys.executable, "-c", "import adder; print(adder.__file__)"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+
+    def installed(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *args], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    where = installed("-c", "import adder; print(adder.__file__)")
     assert Path(where.stdout.strip()).is_relative_to(target)  # the installed copy, not this checkout
-    printed = subprocess.run(
-        [sys.executable, str(script), "fit", "--config", "gru", "--print_config"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert printed.returncode == 0, printed.stderr
-    assert "cell: gru" in printed.stdout
-    short = subprocess.run(
-        [sys.executable, str(script), "fit", "-c", "lstm", "--print_config"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert short.returncode == 0 and "cell: lstm" in short.stdout, short.stderr
+    script = str(target / "bin" / "adder")
+    for flag, name in (("--config", "gru"), ("-c", "lstm")):
+        printed = installed(script, "fit", flag, name, "--print_config")
+        assert printed.returncode == 0, printed.stderr
+        assert f"cell: {name}" in printed.stdout
     assert (target / "adder" / "configs" / "experiments" / "hidden_size.yaml").is_file()  # shipped inside
-    study = subprocess.run(
-        [sys.executable, str(script), "sweep", "no_such_study"], cwd=elsewhere, env=env, capture_output=True, text=True
-    )
+    study = installed(script, "sweep", "no_such_study")
     assert study.returncode == 2 and "hidden_size" in study.stderr  # the shipped studies are listed

@@ -10,7 +10,9 @@ from typing import Any
 
 from optuna.trial import FrozenTrial, TrialState
 
-from adder.study.spec import Experiment, _link, metric_value
+from adder import config_files
+from adder.evaluation.reporting import pyplot
+from adder.study.spec import Experiment, metric_value
 
 
 def summary(values: Sequence[float], scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
@@ -33,6 +35,15 @@ def completed_records(trials: Sequence[FrozenTrial]) -> dict[str, list[dict[str,
     return grouped
 
 
+def study_link(experiment: Experiment) -> str:
+    """The study file as linked from docs/experiments/ of this repository (configs/ is at its top)."""
+    source = Path(experiment.source).resolve()
+    repo = config_files.CONFIG_DIR.parent
+    if source.is_relative_to(repo):
+        return "../../" + source.relative_to(repo).as_posix()
+    return source.as_uri()
+
+
 def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir: Path, command: str) -> Path:
     docs_dir.mkdir(parents=True, exist_ok=True)
     grouped = completed_records(trials)
@@ -43,7 +54,7 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
     lines += [
         f"Produced by `{command}`"
         + (" (**--quick smoke run: figures are not meaningful**)" if quick else "")
-        + f" from [{experiment.path}]({_link(experiment)}); each row is one `adder fit` then `adder test` on "
+        + f" from [{experiment.path}]({study_link(experiment)}); each row is one `adder fit` then `adder test` on "
         "its last checkpoint per seed, logged to TensorBoard under the runs directory. With several seeds "
         "a cell is the mean and, in brackets, the range over the seeds.",
         "",
@@ -167,12 +178,8 @@ def _plots(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]], doc
     """Learning curves and the final metric with error bars over seeds; none without matplotlib."""
     if not grouped or experiment.search is not None:
         return []
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         print("note: matplotlib is not installed (pip install -e '.[plots]'): no plots written")
         return []
     written = []

@@ -284,20 +284,7 @@ def command_line(flags: Mapping[str, Any]) -> list[str]:
     return args
 
 
-def _link(experiment: Experiment) -> str:
-    """The study file as linked from docs/experiments/ of this repository."""
-    source = Path(experiment.source).resolve()
-    package_root = config_files.CONFIG_DIR.parent.parent
-    if source.is_relative_to(package_root):
-        return "../../" + source.relative_to(package_root).as_posix()
-    return source.as_uri()
-
-
 def _display(path: Path) -> str:
     """A shipped study by its name (``adder sweep NAME`` finds it anywhere), else the path as given."""
     resolved = path.resolve()
     return resolved.stem if resolved.parent == config_files.EXPERIMENT_DIR else str(path)
-
-
-def _quote(arg: str) -> str:
-    return f"'{arg}'" if re.search(r"[\s{}\[\]]", arg) else arg

@@ -7,39 +7,10 @@ from pathlib import Path
 import pytest
 
 from adder.__main__ import main
-from adder.commands.sweep import SweepError, load_experiment
 from adder.config_files import EXPERIMENT_DIR
 from tests.helpers.tensorboard import hparams, scalars
 
 EXPERIMENTS = sorted(EXPERIMENT_DIR.glob("*.yaml"))
-
-
-@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
-def test_shipped_experiments_load(path: Path) -> None:
-    experiment = load_experiment(path)
-    assert experiment.name == path.stem
-    assert (experiment.points or experiment.search) and experiment.quick  # every study has a smoke-test budget
-    assert set(experiment.reference) <= {p.label for p in experiment.points}
-
-
-def test_grid_expands_to_one_point_per_value(tmp_path: Path) -> None:
-    path = tmp_path / "x.yaml"
-    path.write_text("name: x\ngrid: {model.hidden_size: [8, 16], model.cell: [rnn, gru]}\n")
-    labels = [p.label for p in load_experiment(path).points]
-    assert labels == [
-        "hidden_size=8, cell=rnn",
-        "hidden_size=8, cell=gru",
-        "hidden_size=16, cell=rnn",
-        "hidden_size=16, cell=gru",
-    ]
-
-
-@pytest.mark.parametrize("text", ["grid: {}", "name: x", "name: x\ngrid: {a: [1]}\nbogus: 1", "name: [x"])
-def test_bad_experiment_files(text: str, tmp_path: Path) -> None:
-    path = tmp_path / "bad.yaml"
-    path.write_text(text)
-    with pytest.raises(SweepError):
-        load_experiment(path)
 
 
 @pytest.mark.slow

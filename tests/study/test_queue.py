@@ -1,63 +1,23 @@
-"""Studies on Optuna: real worker processes on one storage (a journal file, a real PostgreSQL
-server), a worker killed mid-trial and resumed, a failing point, a search."""
+"""adder.study.queue: real worker processes on one Optuna storage (a journal file, a real
+PostgreSQL server), a worker killed mid-trial and resumed, a failing point, a search."""
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import optuna
 import pytest
 import torch
-import yaml
 
-from adder import config_files
 from adder.__main__ import main
-from adder.study.queue import open_storage
-from adder.study.spec import SweepError, load_experiment
 from tests.helpers import postgres
 from tests.helpers.cli import REPO, adder_process
+from tests.helpers.study import TINY, keys, study_file, sweep_command, trials
 from tests.helpers.tensorboard import scalars
 
 pytestmark = pytest.mark.slow
-
-TINY = {
-    "data.num_digits": 3,
-    "data.batch_size": 32,
-    "data.val_size": 20,
-    "data.test_size": 20,
-    "data.test_lengths": [3],
-    "model.hidden_size": 8,
-    "model.input_size": 4,
-    "trainer.max_steps": 6,
-    "trainer.val_check_interval": 3,
-    "early_stopping.target": None,
-}
-
-
-def study_file(tmp_path: Path, name: str, **fields: object) -> Path:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({"name": name, "args": TINY, "metric": "test/exact_match/random/3", **fields}))
-    return path
-
-
-def sweep_command(study: Path, tmp_path: Path, *extra: str) -> list[str]:
-    """``adder sweep STUDY`` as its own process, with runs and reports under ``tmp_path``."""
-    runs, docs = str(tmp_path / "runs"), str(tmp_path / "docs")
-    return [sys.executable, "-m", "adder", "sweep", str(study), "--runs-dir", runs, "--docs-dir", docs, *extra]
-
-
-def trials(runs: Path, name: str, url: str | None = None) -> list[optuna.trial.FrozenTrial]:
-    storage = open_storage(url, runs / f"{name}.journal")
-    return optuna.load_study(study_name=name, storage=storage).trials
-
-
-def keys(done: list[optuna.trial.FrozenTrial]) -> list[tuple[str, int]]:
-    return sorted((t.user_attrs["point"], t.user_attrs["seed"]) for t in done)
 
 
 @pytest.mark.parametrize("backend", ["journal file", "postgresql"])
@@ -202,49 +162,6 @@ def test_a_search_trial_stops_at_the_first_seed_that_breaks_a_constraint(
     assert trial.state.name == "COMPLETE"
     assert [r["seed"] for r in trial.user_attrs["records"]] == [0, 1][:seeds_run]
     assert ("| missed (seed 0) |" in (docs / "pruned.md").read_text()) == (seeds_run == 1)
-
-
-@pytest.mark.parametrize(
-    ("start", "message"),
-    [
-        ([{"model.depth": 2}], "search.start sets model.depth, which is not in search.params"),
-        ([{"model.hidden_size": 99}], "search.start's model.hidden_size: 99 is outside"),
-        ([{"model.cell": "transformer"}], "search.start's model.cell: 'transformer' is outside"),
-        ({"model.cell": "rnn"}, "search.start must be a list"),
-    ],
-)
-def test_a_start_point_outside_the_search_is_refused(tmp_path: Path, start: object, message: str) -> None:
-    search: dict[str, object] = {
-        "trials": 2,
-        "params": {"model.hidden_size": {"low": 4, "high": 12}, "model.cell": ["rnn", "gru"]},
-        "objectives": [{"minimize": "num_parameters"}],
-        "start": start,
-    }
-    with pytest.raises(SweepError, match=re.escape(message)):
-        load_experiment(study_file(tmp_path, "bad_start", search=search))
-    search["begin"] = search.pop("start")  # a misspelt key is refused, not ignored
-    with pytest.raises(SweepError, match=re.escape("unknown keys in search: ['begin']")):
-        load_experiment(study_file(tmp_path, "bad_start", search=search))
-
-
-def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:
-    study = load_experiment("smallest_adder")
-    assert study.search is not None and study.search.objectives == [("minimize", "num_parameters")]
-    assert {pattern for pattern, _, _ in study.search.constraints} == {
-        "test/exact_match/random/1000",
-        "test/exact_match/carry/1000",
-        "test/exact_match/edge/1000",
-    }
-    assert study.search.params["model.cell"] == ["rnn", "lstm", "gru"]
-    # It starts from the shipped smallest adder, on that config's recipe.
-    assert study.config == "smallest"
-    smallest = yaml.safe_load(Path(config_files.resolve("smallest")).read_text())
-    assert study.search.start[0] == {
-        "model.cell": "rnn",
-        "model.hidden_size": smallest["model"]["hidden_size"],
-        "model.input_size": smallest["model"]["input_size"],
-        "optimizer.lr": smallest["optimizer"]["init_args"]["lr"],
-    }
 
 
 def test_ctrl_c_stops_a_worker_cleanly_and_the_trial_resumes(tmp_path: Path) -> None:

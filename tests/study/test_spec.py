@@ -1,0 +1,102 @@
+"""adder.study.spec: study files read from YAML, checked before anything runs (no training here)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from adder import config_files
+from adder.config_files import EXPERIMENT_DIR
+from adder.study.spec import SweepError, command_line, load_experiment, metric_value
+from tests.helpers.study import study_file
+
+EXPERIMENTS = sorted(EXPERIMENT_DIR.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_shipped_experiments_load(path: Path) -> None:
+    experiment = load_experiment(path)
+    assert experiment.name == path.stem
+    assert (experiment.points or experiment.search) and experiment.quick  # every study has a smoke-test budget
+    assert set(experiment.reference) <= {p.label for p in experiment.points}
+
+
+def test_grid_expands_to_one_point_per_value(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("name: x\ngrid: {model.hidden_size: [8, 16], model.cell: [rnn, gru]}\n")
+    labels = [p.label for p in load_experiment(path).points]
+    assert labels == [
+        "hidden_size=8, cell=rnn",
+        "hidden_size=8, cell=gru",
+        "hidden_size=16, cell=rnn",
+        "hidden_size=16, cell=gru",
+    ]
+
+
+@pytest.mark.parametrize("text", ["grid: {}", "name: x", "name: x\ngrid: {a: [1]}\nbogus: 1", "name: [x"])
+def test_bad_experiment_files(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SweepError):
+        load_experiment(path)
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ([{"model.depth": 2}], "search.start sets model.depth, which is not in search.params"),
+        ([{"model.hidden_size": 99}], "search.start's model.hidden_size: 99 is outside"),
+        ([{"model.cell": "transformer"}], "search.start's model.cell: 'transformer' is outside"),
+        ({"model.cell": "rnn"}, "search.start must be a list"),
+    ],
+)
+def test_a_start_point_outside_the_search_is_refused(tmp_path: Path, start: object, message: str) -> None:
+    search: dict[str, object] = {
+        "trials": 2,
+        "params": {"model.hidden_size": {"low": 4, "high": 12}, "model.cell": ["rnn", "gru"]},
+        "objectives": [{"minimize": "num_parameters"}],
+        "start": start,
+    }
+    with pytest.raises(SweepError, match=re.escape(message)):
+        load_experiment(study_file(tmp_path, "bad_start", search=search))
+    search["begin"] = search.pop("start")  # a misspelt key is refused, not ignored
+    with pytest.raises(SweepError, match=re.escape("unknown keys in search: ['begin']")):
+        load_experiment(study_file(tmp_path, "bad_start", search=search))
+
+
+def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:
+    study = load_experiment("smallest_adder")
+    assert study.search is not None and study.search.objectives == [("minimize", "num_parameters")]
+    assert {pattern for pattern, _, _ in study.search.constraints} == {
+        "test/exact_match/random/1000",
+        "test/exact_match/carry/1000",
+        "test/exact_match/edge/1000",
+    }
+    assert study.search.params["model.cell"] == ["rnn", "lstm", "gru"]
+    # It starts from the shipped smallest adder, on that config's recipe.
+    assert study.config == "smallest"
+    smallest = yaml.safe_load(Path(config_files.resolve("smallest")).read_text())
+    assert study.search.start[0] == {
+        "model.cell": "rnn",
+        "model.hidden_size": smallest["model"]["hidden_size"],
+        "model.input_size": smallest["model"]["input_size"],
+        "optimizer.lr": smallest["optimizer"]["init_args"]["lr"],
+    }
+
+
+def test_flags_become_a_command_line_and_metrics_are_found_by_pattern() -> None:
+    assert command_line({"model.hidden_size": 8, "early_stopping.target": None, "data.test_lengths": [3, 30]}) == [
+        "--model.hidden_size",
+        "8",
+        "--early_stopping.target",
+        "null",
+        "--data.test_lengths",
+        "[3, 30]",
+    ]
+    record = {"metrics": {"test/exact_match/random/10": 0.5, "test/exact_match/carry/10": 1.0}, "num_parameters": 7}
+    assert metric_value(record, "test/exact_match/carry/10") == 1.0
+    assert metric_value(record, "num_parameters") == 7
+    assert metric_value(record, "test/exact_match/edge/10") is None

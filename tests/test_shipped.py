@@ -1,0 +1,57 @@
+"""Everything that ships runs end to end for a few steps: each config in configs/ (fit, then test)
+and each study in configs/experiments/ (one point, one seed, its --quick budget)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from adder.__main__ import main
+from adder.config_files import CONFIG_DIR, EXPERIMENT_DIR, shipped
+from adder.training.cli import main as cli_main
+from tests.helpers.cli import QUIET
+
+pytestmark = pytest.mark.slow
+#: A few steps and small evaluation sets: what is checked is that the config runs, not what it learns.
+FEW_STEPS = [
+    "--trainer.fast_dev_run",
+    "2",
+    "--data.val_size",
+    "20",
+    "--data.val_kind_size",
+    "4",
+    "--data.test_size",
+    "20",
+    "--carry_probe.size",
+    "20",
+]
+
+
+@pytest.mark.parametrize("name", shipped(CONFIG_DIR))
+def test_a_shipped_config_fits_and_tests(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for subcommand in ("fit", "test"):
+        cli = cli_main([subcommand, "--config", name, "--trainer.default_root_dir", str(tmp_path), *QUIET, *FEW_STEPS])
+        assert cli.trainer.state.finished, subcommand
+    assert "exact match %" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", shipped(EXPERIMENT_DIR))
+def test_a_shipped_study_runs_a_trial(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = yaml.safe_load((EXPERIMENT_DIR / f"{name}.yaml").read_text())
+    spec["seeds"] = [0]
+    if "points" in spec:
+        spec["points"] = spec["points"][:1]
+    if "grid" in spec:
+        spec["grid"] = {key: values[:1] for key, values in spec["grid"].items()}
+    if "search" in spec:
+        spec["search"]["trials"] = 1
+        spec["search"].pop("start", None)
+    study = tmp_path / f"{name}.yaml"
+    study.write_text(yaml.safe_dump(spec))
+    runs, docs = tmp_path / "runs", tmp_path / "docs"
+    assert main(["sweep", str(study), "--quick", "--runs-dir", str(runs), "--docs-dir", str(docs)]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 trials done" in out, out
+    assert (docs / f"{name}.md").is_file()
