@@ -15,7 +15,7 @@ from statistics import NormalDist
 EXACT_UP_TO = 200
 
 
-def _binomial_cdf(errors: int, trials: int, rate: float) -> float:
+def binomial_cdf(errors: int, trials: int, rate: float) -> float:
     """P(X <= errors) for X ~ Binomial(trials, rate), summed in log space (trials can be 10^9)."""
     if rate <= 0.0:
         return 1.0
@@ -52,7 +52,7 @@ def error_rate_upper_bound(errors: int, trials: int, confidence: float = 0.95) -
     low, high = errors / trials, 1.0
     for _ in range(100):  # bisection: the CDF falls as the rate grows
         middle = (low + high) / 2
-        if _binomial_cdf(errors, trials, middle) > alpha:
+        if binomial_cdf(errors, trials, middle) > alpha:
             low = middle
         else:
             high = middle

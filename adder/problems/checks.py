@@ -8,7 +8,7 @@ MAX_DIGITS_PER_SET = 50_000_000
 
 
 def check_base(base: int) -> int:
-    """Return ``base`` if it is an int in 2..36, else raise a one-line ValueError."""
+    """Return ``base`` if it is an int in MIN_BASE..MAX_BASE, else raise a one-line ValueError."""
     if isinstance(base, bool) or not isinstance(base, int) or not MIN_BASE <= base <= MAX_BASE:
         raise ValueError(f"base must be an integer from {MIN_BASE} to {MAX_BASE}, got {base!r}")
     return base

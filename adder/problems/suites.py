@@ -31,14 +31,14 @@ VAL_LENGTH_MULTIPLE = 10
 # The one rule for which lengths a model is validated and tested at; a model of fixed length
 # (the MLP) adds only numbers of its own length.
 def default_test_lengths(num_digits: int, fixed_num_digits: int | None = None) -> list[int]:
-    """1, 10 and 100 x the training length, or a fixed-length model's own length."""
+    """LENGTH_MULTIPLES of the training length, or a fixed-length model's own length."""
     if fixed_num_digits is not None:
         return [fixed_num_digits]
     return [num_digits * k for k in LENGTH_MULTIPLES]
 
 
 def default_val_num_digits(num_digits: int, fixed_num_digits: int | None = None, whole_numbers: bool = False) -> int:
-    """10 x the training length; the training length itself for a fixed-length model, or when the
+    """VAL_LENGTH_MULTIPLE x the training length; the training length itself for a fixed-length model, or when the
     training numbers are drawn whole (the range sampler), as those cannot grow."""
     if fixed_num_digits is not None or whole_numbers:
         return num_digits

@@ -12,7 +12,7 @@ from typing import Any
 from weakref import proxy
 
 import lightning as L
-from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch import Tensor
@@ -22,6 +22,9 @@ from adder.models import RecurrentAdder
 from adder.problems.suites import default_val_num_digits
 from adder.training.loggers import tensorboard_writer
 from adder.training.run_dirs import same_path
+
+#: The default bar redraws every this many steps instead of every step (see use_step_progress_bar).
+PROGRESS_BAR_REFRESH_RATE = 10
 
 
 class PredictionWriter(BasePredictionWriter):
@@ -103,6 +106,14 @@ class AdderProgressBar(TQDMProgressBar):
         if self.is_enabled and (step % self.refresh_rate == 0 or step == trainer.max_steps):
             self.train_progress_bar.n = step
             self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
+
+
+def use_step_progress_bar(trainer: L.Trainer, given: Sequence[Any]) -> None:
+    """Put AdderProgressBar in place of Lightning's default bar, unless the user gave a bar of their own:
+    it redraws every PROGRESS_BAR_REFRESH_RATE-th step, which reads the same at a fraction of the cost."""
+    bar = trainer.progress_bar_callback
+    if type(bar) is TQDMProgressBar and not any(isinstance(c, ProgressBar) for c in given):
+        trainer.callbacks[trainer.callbacks.index(bar)] = AdderProgressBar(PROGRESS_BAR_REFRESH_RATE)
 
 
 class StopAtTarget(Callback):

@@ -19,7 +19,7 @@ import lightning  # noqa: E402
 import torch  # noqa: E402
 from jsonargparse import ActionConfigFile  # noqa: E402
 from lightning import Trainer  # noqa: E402
-from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar, TQDMProgressBar  # noqa: E402
+from lightning.pytorch.callbacks import LearningRateMonitor  # noqa: E402
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple  # noqa: E402
 from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E402
 from torch.optim import Optimizer  # noqa: E402
@@ -28,12 +28,12 @@ from adder.config_files import resolve_config_flags  # noqa: E402
 from adder.errors import InputError, OneLineErrors, fail, first_line  # noqa: E402
 from adder.training.callbacks import (  # noqa: E402
     AdderCheckpoint,
-    AdderProgressBar,
     CarryProbe,
     Interruptible,
     PredictionWriter,
     StopAtTarget,
     interrupt_signal,
+    use_step_progress_bar,
 )
 from adder.training.console import fit_summary, quiet_known_warnings, test_summary  # noqa: E402
 from adder.training.data import AdditionDataModule  # noqa: E402
@@ -62,8 +62,6 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     },
     "plugins": [{"class_path": "adder.training.checkpoint_io.AtomicCheckpointIO"}],
 }
-#: The default bar redraws every 10th step instead of every step (see AdderProgressBar).
-PROGRESS_BAR_REFRESH_RATE = 10
 
 
 class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
@@ -142,12 +140,8 @@ class AdderCLI(LightningCLI):
         config = self.config[self.subcommand] if self.subcommand else self.config
         if config.get("lr_scheduler") and trainer.loggers:
             trainer.callbacks.append(LearningRateMonitor(logging_interval="step"))
-        bar = trainer.progress_bar_callback
         given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
-        if type(bar) is TQDMProgressBar and not any(isinstance(c, ProgressBar) for c in given):
-            # Lightning's default bar (the user gave none): ours redraws every 10th step, which reads
-            # the same at a fraction of the cost, and shows the training loss (AdderProgressBar).
-            trainer.callbacks[trainer.callbacks.index(bar)] = AdderProgressBar(PROGRESS_BAR_REFRESH_RATE)
+        use_step_progress_bar(trainer, given)
         return trainer
 
     def instantiate_classes(self) -> None:

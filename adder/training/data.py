@@ -23,7 +23,7 @@ DEFAULT_VAL_KINDS = ("carry", "edge")
 
 
 def default_block_batches(batch_size: int, num_digits: int) -> int:
-    """Batches per sampler call when not given: about a million digits, at most 16 batches."""
+    """Batches per sampler call when not given: as many as about a million digits fill, within 1..16."""
     return max(1, min(16, 2**20 // (batch_size * (num_digits + 1))))
 
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from adder.evaluation.bounds import EXACT_UP_TO, _binomial_cdf, error_rate_upper_bound
+from adder.evaluation.bounds import EXACT_UP_TO, binomial_cdf, error_rate_upper_bound
 
 
 def test_zero_errors_is_the_rule_of_three() -> None:
@@ -27,7 +27,7 @@ def test_known_clopper_pearson_values() -> None:
 def test_bound_is_where_the_cdf_is_five_percent() -> None:
     for errors, trials in ((3, 50), (17, 2_000_000), (EXACT_UP_TO, 10**6)):
         bound = error_rate_upper_bound(errors, trials)
-        assert _binomial_cdf(errors, trials, bound) == pytest.approx(0.05, rel=1e-6)
+        assert binomial_cdf(errors, trials, bound) == pytest.approx(0.05, rel=1e-6)
         assert bound > errors / trials
 
 

@@ -11,8 +11,8 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from adder.config_files import CONFIG_DIR
-from adder.training.callbacks import AdderProgressBar, StopAtTarget
-from adder.training.cli import PROGRESS_BAR_REFRESH_RATE, main
+from adder.training.callbacks import PROGRESS_BAR_REFRESH_RATE, AdderProgressBar, StopAtTarget
+from adder.training.cli import main
 from adder.training.schedules import CosineDecay
 from tests.helpers.cli import QUIET, run_cli, run_dirs, tiny_fit_args
 from tests.helpers.tensorboard import scalars
