@@ -1,4 +1,4 @@
-"""The carry probe of a checkpoint as a PNG and a markdown line (docs/results.md uses both).
+"""The carry probe of a checkpoint as a PNG and a markdown line (docs/results_history.md uses both).
 
     python scripts/probe_figure.py CKPT docs/figures/probe_default_rnn.png [--num-digits 100]
 

@@ -15,10 +15,10 @@ from adder.problems.digits import Batch
 from adder.problems.samplers import STREAM_FIXED, STREAM_TRAIN, STREAM_VAL, ProblemSampler, make_generator
 from adder.problems.suites import EVAL_KINDS, SUITE_SIZE, default_test_lengths, default_val_num_digits, suite_problems
 
-#: The default training mixture: uniform digits, carry chains and repeated pairs (docs/results.md).
+#: The default training mixture: uniform digits, carry chains and repeated pairs (docs/results_history.md).
 DEFAULT_SAMPLING = {"digits": 0.4, "carry": 0.4, "repeat": 0.2}
 #: Suites that validation holds besides the mixture: full-ripple sums and the edge cases, which the
-#: mixture draws too rarely to catch every miss (docs/results.md).
+#: mixture draws too rarely to catch every miss (docs/results_history.md).
 DEFAULT_VAL_KINDS = ("carry", "edge")
 
 
@@ -112,7 +112,7 @@ class AdditionDataModule(L.LightningDataModule):
             on small CPUs.
         block_batches: training batches drawn per sampler call (see BatchStream); None picks up to
             16. Part of the stream's definition: 1 gives the stream of earlier versions, which the
-            tables in docs/results.md and docs/experiments/ were measured with.
+            tables in docs/results_history.md and docs/experiments/ were measured with.
     """
 
     def __init__(

@@ -69,12 +69,12 @@ class AdderModule(L.LightningModule):
         replay_hardest: share of a training batch, its problems of highest loss, trained on again
             in the next step beside the fresh batch (0: off). Mistakes far beyond the training
             length come from digit contexts too rare in fresh batches to be learnt well;
-            docs/results.md measures what replaying them does for each cell.
+            docs/results_history.md measures what replaying them does for each cell.
         state_noise: standard deviation of Gaussian noise used as each training problem's initial
             recurrent state instead of zeros (0: off; None: DEFAULT_STATE_NOISE for the recurrent
             cells, off for a model without a state). A model that must forget a random start
             learns state dynamics that fall back to the carry it should hold, which keeps it from
-            drifting over long runs of one digit pair, like 66..6 + 33..3 (docs/results.md).
+            drifting over long runs of one digit pair, like 66..6 + 33..3 (docs/results_history.md).
         optimizer, lr_scheduler: what ``configure_optimizers`` builds, as ``class_path`` and
             ``init_args`` (the CLI passes its ``--optimizer``/``--lr_scheduler``); None: no schedule.
     """
