@@ -31,6 +31,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
+from adder.errors import first_line
 from adder.study.runs import TrialFailed, run_trial
 from adder.study.spec import DEFAULT_GRACE, Experiment, SweepError, metric_value, metric_values
 
@@ -51,7 +52,7 @@ def open_storage(url: str | None, default_path: Path) -> BaseStorage:
             failure = error
             # Workers starting together race to create Optuna's tables; the loser finds them next time.
             time.sleep(0.5 * (attempt + 1))
-    message = " ".join(str(failure).split())[:300] or type(failure).__name__
+    message = first_line(failure)[:300]
     raise SweepError(f"cannot open the study storage {url}: {message}")
 
 
