@@ -19,6 +19,7 @@ import lightning  # noqa: E402
 import torch  # noqa: E402
 from jsonargparse import ActionConfigFile  # noqa: E402
 from lightning import Trainer  # noqa: E402
+from lightning.fabric.utilities.exceptions import MisconfigurationException  # noqa: E402
 from lightning.pytorch.callbacks import LearningRateMonitor  # noqa: E402
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple  # noqa: E402
 from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E402
@@ -37,7 +38,7 @@ from adder.training.callbacks import (  # noqa: E402
 )
 from adder.training.console import fit_summary, quiet_known_warnings, test_summary  # noqa: E402
 from adder.training.data import AdditionDataModule  # noqa: E402
-from adder.training.input_checks import check_checkpoint_fits_data, check_optimizers, fit_data_to_model  # noqa: E402
+from adder.training.input_checks import check_checkpoint_fits_data, check_optimizers, check_trainer, fit_data_to_model  # noqa: E402
 from adder.training.legacy import register_legacy_modules  # noqa: E402
 from adder.training.module import (  # noqa: E402
     DEFAULT_LR_SCHEDULER,
@@ -119,6 +120,7 @@ class AdderCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
+        check_trainer(config.trainer)
         check_optimizers(config.get("optimizer"), config.get("lr_scheduler"), config.trainer.max_steps)
         if config.get("model"):
             fit_data_to_model(config.data, config.model)
@@ -145,10 +147,14 @@ class AdderCLI(LightningCLI):
         return trainer
 
     def instantiate_classes(self) -> None:
+        # The classes check their own arguments (Lightning's Trainer and callbacks raise
+        # MisconfigurationException, a missing accelerator backend ModuleNotFoundError): one line each.
         try:
             super().instantiate_classes()
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, MisconfigurationException, ModuleNotFoundError) as error:
             raise InputError(first_line(error, last=True)) from error
+        except OSError as error:  # a root or log directory that cannot be made
+            raise InputError(f"cannot use {error.filename}: {error.strerror}") from error
 
     def after_fit(self) -> None:
         run_dir = self.trainer.log_dir or self.trainer.default_root_dir  # every rank: it broadcasts
@@ -188,8 +194,12 @@ def main(args: ArgsType = None) -> AdderCLI:
         return cli
     except InputError as error:
         fail(str(error))
+    except MisconfigurationException as error:  # Lightning's own checks of a setting, made during a run
+        fail(first_line(error), status=2)
     except NonFiniteLossError as error:
         fail(str(error), status=1)
+    except OSError as error:  # a directory or file a run must write that the system refuses
+        fail(f"cannot write {error.filename or 'a run file'}: {error.strerror or first_line(error)}", status=1)
     except SIGTERMException:
         # The checkpoint callback has said where it saved; exit like the signal would have.
         raise SystemExit(128 + interrupt_signal()) from None

@@ -4,6 +4,8 @@ a one-line InputError."""
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -31,6 +33,45 @@ def check_checkpoint_fits_data(ckpt_path: str, data: Any) -> None:
                 f"{ckpt_path} was trained with {key}={hparams[key]}, but data.{key} is "
                 f"{data.get(key)}; pass --data.{key} {hparams[key]}"
             )
+
+
+#: Trainer flags whose values Lightning would take without a word, or fail on only mid-run (a
+#: ZeroDivisionError, a run directory left behind): (flag, lowest value, what it means).
+TRAINER_FLOORS = (
+    ("val_check_interval", 1, "batches between validations"),
+    ("check_val_every_n_epoch", 1, "epochs between validations"),
+    ("accumulate_grad_batches", 1, "batches per optimizer step"),
+    ("log_every_n_steps", 0, "steps between logged training metrics"),
+    ("min_steps", 0, "steps"),
+    ("gradient_clip_val", 0, "a gradient norm or value"),
+    ("num_sanity_val_steps", -1, "batches (-1: all)"),
+)
+
+
+def check_trainer(trainer: Any) -> None:
+    """Refuse trainer values that Lightning accepts but cannot run, or runs as something else."""
+    max_steps = trainer.get("max_steps")
+    if isinstance(max_steps, int) and not (max_steps == -1 or max_steps >= 1):
+        raise InputError(f"trainer.max_steps must be a positive integer, or -1 for no limit, got {max_steps}")
+    for flag, lowest, meaning in TRAINER_FLOORS:
+        value = trainer.get(flag)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < lowest:
+            raise InputError(f"trainer.{flag} must be >= {lowest} ({meaning}), got {value}")
+    root = trainer.get("default_root_dir")
+    if root and "://" not in str(root):
+        check_can_create(Path(str(root)), "trainer.default_root_dir")
+    interval = trainer.get("val_check_interval")
+    if isinstance(interval, float) and not 0.0 < interval <= 1.0:
+        raise InputError(f"trainer.val_check_interval as a fraction of an epoch must be in (0, 1], got {interval}")
+
+
+def check_can_create(path: Path, flag: str) -> None:
+    """``path`` is a directory, or can be made one: its nearest existing ancestor is a writable directory."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {path}: cannot create it ({existing} is not a writable directory)")
 
 
 def check_optimizers(optimizer: Any, lr_scheduler: Any, max_steps: int) -> None:
