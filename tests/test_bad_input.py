@@ -59,7 +59,11 @@ CATALOGUE = [
     ("adder", ["add", "--ckpt", "{decimal}", "1.5+2"], "'.'"),
     ("adder", ["add", "--ckpt", "{decimal}", "--", "-1", "3"], "non-negative"),
     ("adder", ["add", "--ckpt", "{binary}", "12", "1"], "outside base 2"),
-    ("adder", ["add", "--ckpt", "{decimal}", "+"], "empty"),
+    ("adder", ["add", "--ckpt", "{decimal}", "+"], "'+': expected two numbers"),
+    ("adder", ["add", "--ckpt", "{decimal}", "5+"], "'5+': expected two numbers"),
+    ("adder", ["add", "--ckpt", "{decimal}", "+5", "3"], "'+5': only non-negative numbers without a sign"),
+    ("adder", ["add", "--ckpt", "{decimal}", "\u22125", "3"], "'\u22125': only non-negative numbers without a sign"),
+    ("adder", ["add", "--ckpt", "{decimal}", "3", "\u00b12"], "'\u00b12'"),
     ("adder", ["add", "--ckpt", "{decimal}", "--file", "{empty}"], "no problems"),
     ("adder", ["add", "--ckpt", "{decimal}", "1", "2", "3"], "two numbers"),
     ("adder", ["add", "--ckpt", "{decimal}", "1", "2", "--chunk-size", "0"], "chunk-size"),
@@ -69,6 +73,15 @@ CATALOGUE = [
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--size", "0"], "--size"),
     ("adder", ["evaluate", "--ckpt", "{mlp}", "--lengths", "100"], "adds only 3-digit numbers"),
     ("adder", ["subtract", "1", "2"], "invalid choice"),
+    # A model flag beside --ckpt_path that the checkpoint's own hyperparameters would override.
+    ("train", ["test", "--ckpt_path", "{decimal}", "--model.hidden_size", "32"], "would not be used"),
+    ("train", ["validate", "--ckpt_path", "{decimal}", "--model.eval_chunk_size=8"], "eval_chunk_size"),
+    ("train", ["--ckpt_path", "{decimal}", "--model.cell", "gru"], "would not be used"),
+    ("train", ["predict", "--ckpt_path", "{decimal}", "--model.replay_hardest", "0.5"], "replay_hardest"),
+    # A list or mapping given empty where the run needs content.
+    ("train", ["--data.sampling", "{}"], "empty"),
+    ("train", ["--data.test_kinds", "[]"], "test_kinds"),
+    ("train", ["--data.test_lengths", "[]"], "test_lengths"),
     # Every trainer flag that Lightning checks, or would take and fail on mid-run.
     ("train", ["--trainer.max_steps", "-5"], "max_steps"),
     ("train", ["--trainer.max_steps", "0"], "max_steps"),
@@ -179,3 +192,8 @@ def test_a_pickle_carrying_code_is_refused(tmp_path: Path, capsys: pytest.Captur
     assert exit_info.value.code == 2
     assert "refusing to load" in capsys.readouterr().err
     assert not marker.exists()  # weights_only loading never ran the code
+
+
+def test_a_model_flag_that_matches_the_checkpoint_is_used(files: dict[str, str], tmp_path: Path) -> None:
+    cli = run_cli("test", tmp_path, "--ckpt_path", files["decimal"], "--model.hidden_size", "16")
+    assert cli.model.hparams.hidden_size == 16 and cli.trainer.state.finished

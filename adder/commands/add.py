@@ -27,12 +27,18 @@ BATCH_SIZE = 256
 def parse_problem(text: str, base: int) -> tuple[list[int], list[int]]:
     """Split 'A+B' or 'A B' into two LSB-first digit lists."""
     parts = text.split("+") if "+" in text else text.split()
-    if len(parts) != 2:
+    if len(parts) != 2 or not all(part.strip() for part in parts):
         raise InputError(f"{text.strip()!r}: expected two numbers, 'A+B' or 'A B'")
+    return parse_operands(parts, base)
+
+
+def parse_operands(numbers: Sequence[str], base: int) -> tuple[list[int], list[int]]:
+    """Two written numbers as LSB-first digit lists; a bad one is named in the error."""
     try:
-        return parse_number(parts[0], base), parse_number(parts[1], base)
+        a, b = (parse_number(number, base) for number in numbers)
     except ValueError as error:
         raise InputError(str(error)) from error
+    return a, b
 
 
 def add_with_model(
@@ -72,7 +78,7 @@ def read_problems(numbers: Sequence[str], file: str | None, base: int) -> list[t
             return [parse_problem(numbers[0], base)]
         if len(numbers) != 2:
             raise InputError("give two numbers (A B or 'A+B'), or --file F")
-        return [parse_problem(" ".join(numbers), base)]
+        return [parse_operands(numbers, base)]
     if numbers:
         raise InputError("give numbers or --file, not both")
     try:

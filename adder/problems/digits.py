@@ -15,6 +15,8 @@ from torch import Tensor
 from adder.problems.checks import check_base
 
 DIGIT_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+#: Signs a number may be written with (ASCII, the Unicode minus and full-width forms), all refused.
+SIGNS = "+-\u2212\u00b1\ufe62\ufe63\uff0b\uff0d"
 #: One batch of problems: operands a, b and the target sum, each (problems, positions) int64.
 Batch = tuple[Tensor, Tensor, Tensor]
 
@@ -60,7 +62,7 @@ def parse_number(text: str, base: int = 10) -> list[int]:
     stripped = text.strip()
     if not stripped:
         raise ValueError("empty number")
-    if stripped[0] in "+-":
+    if stripped[0] in SIGNS:
         raise ValueError(f"{stripped!r}: only non-negative numbers without a sign can be added")
     digits = []
     for char in reversed(stripped.lower()):

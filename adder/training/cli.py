@@ -38,7 +38,7 @@ from adder.training.callbacks import (  # noqa: E402
 )
 from adder.training.console import fit_summary, quiet_known_warnings, test_summary  # noqa: E402
 from adder.training.data import AdditionDataModule  # noqa: E402
-from adder.training.input_checks import check_checkpoint_fits_data, check_optimizers, check_trainer, fit_data_to_model  # noqa: E402
+from adder.training.input_checks import check_checkpoint_fits_flags, check_optimizers, check_trainer, fit_data_to_model  # noqa: E402
 from adder.training.legacy import register_legacy_modules  # noqa: E402
 from adder.training.module import (  # noqa: E402
     DEFAULT_LR_SCHEDULER,
@@ -116,7 +116,8 @@ class AdderCLI(LightningCLI):
         if subcommand in ("validate", "test") and not any(arg.split("=")[0] == "--verbose" for arg in args or []):
             self.config[subcommand].verbose = False  # Lightning's per-dataloader tables; ours is after_test
         if ckpt_path and ckpt_path not in CKPT_ALIASES:
-            check_checkpoint_fits_data(ckpt_path, self.config[subcommand].data)
+            given = [arg[len("--model.") :].split("=")[0] for arg in args or [] if str(arg).startswith("--model.")]
+            check_checkpoint_fits_flags(ckpt_path, self.config[subcommand], given)
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config

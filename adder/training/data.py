@@ -145,7 +145,7 @@ class AdditionDataModule(L.LightningDataModule):
             base=base,
             num_digits=num_digits,
             min_digits=min_digits,
-            weights=dict(sampling) if sampling else dict(DEFAULT_SAMPLING),
+            weights=dict(sampling) if sampling is not None else dict(DEFAULT_SAMPLING),
             carry_probability=carry_probability,
             range_start=range_start,
             range_end=range_end,
@@ -171,6 +171,9 @@ class AdditionDataModule(L.LightningDataModule):
         self.test_lengths = list(test_lengths) if test_lengths is not None else default_test_lengths(num_digits)
         for length in self.test_lengths:
             check_positive("test length", length)
+        for flag, given in (("test_kinds", self.test_kinds), ("test_lengths", self.test_lengths)):
+            if not given:
+                raise ValueError(f"data.{flag} is empty: give at least one, or leave it out for the default")
         # Sets are built in memory as int64 tensors: refuse sizes that could not fit before
         # allocating (a typo like num_digits 1000000000 should be an error, not a frozen machine).
         check_digit_budget("data.batch_size x data.num_digits", batch_size, num_digits)

@@ -17,10 +17,20 @@ from adder.problems.suites import check_lengths, default_test_lengths, default_v
 from adder.training.module import build_optimizers
 
 
-def check_checkpoint_fits_data(ckpt_path: str, data: Any) -> None:
-    """The model's shape comes from the checkpoint, but ``base`` (and a fixed-length model's
-    ``num_digits``) are linked from --data: a mismatch would only surface as a state_dict size error."""
+def check_checkpoint_fits_flags(ckpt_path: str, config: Any, model_flags: list[str]) -> None:
+    """With --ckpt_path, Lightning takes the model's hyperparameters from the checkpoint, so a
+    ``--model.*`` flag given beside it would be dropped without a word: refuse one that differs.
+    ``base`` (and a fixed-length model's ``num_digits``) are linked from --data instead: a mismatch
+    there would only surface as a state_dict size error."""
     hparams = load_checkpoint(ckpt_path).get("hyper_parameters") or {}
+    for key in model_flags:
+        value = config.model.get(key)
+        if key in hparams and value is not None and value != hparams[key]:
+            raise InputError(
+                f"--model.{key} {value} would not be used: the model comes from {ckpt_path}, "
+                f"which has {key}={hparams[key]}; drop the flag, or train a new model without --ckpt_path"
+            )
+    data = config.data
     keys = ["base"]
     try:
         if ModelConfig.from_hparams(hparams).fixed_num_digits is not None:
