@@ -189,7 +189,10 @@ class AdderCheckpoint(ModelCheckpoint):
         """Write the whole training state to ``last.ckpt`` (all ranks call this together)."""
         if not self.last_model_path:  # a new run: never overwrite another run's last.ckpt
             path, version = self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST), self.STARTING_VERSION
-            while self.file_exists(path, trainer):
+            # ... unless it is the one this fit resumed from (a run directory moved or copied
+            # elsewhere: the saved dirpath no longer matches, so Lightning forgets last_model_path).
+            resumed = trainer.ckpt_path
+            while self.file_exists(path, trainer) and not (resumed and same_path(resumed, path)):
                 path, version = self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST, ver=version), version + 1
             self.last_model_path = path  # set before saving: it is part of the saved state
         trainer.save_checkpoint(self.last_model_path, self.save_weights_only)
