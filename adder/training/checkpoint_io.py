@@ -9,6 +9,7 @@ Checkpoints whose weights are not finite are never written: the last good one is
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -16,6 +17,8 @@ import torch
 from lightning.fabric.utilities.cloud_io import get_filesystem
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_warn
+
+from adder.errors import first_line
 
 
 def weights_are_finite(checkpoint: dict[str, Any]) -> bool:
@@ -30,8 +33,17 @@ def is_local(path: Any) -> bool:
     return "://" not in str(path) and "file" in ((protocol,) if isinstance(protocol, str) else protocol)
 
 
+class CheckpointWriteError(RuntimeError):
+    """A checkpoint could not be written (a full disk, say); its message names the file and the
+    last checkpoint that was written whole."""
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """``TorchCheckpointIO`` with atomic local writes and a refusal to save non-finite weights."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_written: str | None = None  # the newest checkpoint this plugin wrote whole
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         if not weights_are_finite(checkpoint):
@@ -42,7 +54,17 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             return
         path = os.fspath(path)
         temporary = f"{path}.tmp"
-        super().save_checkpoint(checkpoint, temporary, storage_options)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)  # atomic on POSIX and Windows
+        try:
+            super().save_checkpoint(checkpoint, temporary, storage_options)
+            with open(temporary, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)  # atomic on POSIX and Windows
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)  # no partial file left behind
+            kept = self.last_written or (path if os.path.isfile(path) else None)
+            raise CheckpointWriteError(
+                f"cannot write {path}: {error.strerror or first_line(error)}; "
+                + (f"the last checkpoint written whole is {kept}" if kept else "no checkpoint was written")
+            ) from error
+        self.last_written = path

@@ -36,6 +36,7 @@ from adder.training.callbacks import (  # noqa: E402
     interrupt_signal,
     use_step_progress_bar,
 )
+from adder.training.checkpoint_io import CheckpointWriteError  # noqa: E402
 from adder.training.console import fit_summary, quiet_known_warnings, test_summary  # noqa: E402
 from adder.training.data import AdditionDataModule  # noqa: E402
 from adder.training.input_checks import check_checkpoint_fits_flags, check_optimizers, check_trainer, fit_data_to_model  # noqa: E402
@@ -197,7 +198,7 @@ def main(args: ArgsType = None) -> AdderCLI:
         fail(str(error))
     except MisconfigurationException as error:  # Lightning's own checks of a setting, made during a run
         fail(first_line(error), status=2)
-    except NonFiniteLossError as error:
+    except (NonFiniteLossError, CheckpointWriteError) as error:
         fail(str(error), status=1)
     except OSError as error:  # a directory or file a run must write that the system refuses
         fail(f"cannot write {error.filename or 'a run file'}: {error.strerror or first_line(error)}", status=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import fsspec
@@ -46,3 +48,31 @@ def test_checkpoints_to_a_remote_url_go_through_fsspec(tmp_path: Path) -> None:
     with memory.open("/adder-test/ckpts/last.ckpt", "rb") as handle:
         assert torch.load(handle, weights_only=True)["global_step"] == 4
     assert run_dirs(tmp_path)  # the TensorBoard run is still local
+
+
+def test_a_full_disk_is_one_line_that_names_the_file_and_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_save = TorchCheckpointIO.save_checkpoint
+    saves = []
+
+    def fills_the_disk(self: object, checkpoint: dict, path: str, storage_options: object = None) -> None:
+        saves.append(path)
+        if len(saves) <= 2:  # the best and the last checkpoint of the first validation fit
+            return real_save(self, checkpoint, path, storage_options)
+        Path(path).write_bytes(b"PK\x03\x04 the start of a zip")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+    monkeypatch.setattr(TorchCheckpointIO, "save_checkpoint", fills_the_disk)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("fit", tmp_path, *tiny_fit_args(6))
+    assert exit_info.value.code == 1
+    stderr = capsys.readouterr().err
+    assert "Traceback" not in stderr
+    err = [line for line in stderr.splitlines() if line.startswith("error:")]
+    (run,) = run_dirs(tmp_path)
+    checkpoints = run / "checkpoints"
+    assert len(err) == 1 and "No space left on device" in err[0], err
+    assert f"cannot write {checkpoints}" in err[0] and f"the last checkpoint written whole is {checkpoints}" in err[0]
+    assert not list(checkpoints.glob("*.tmp"))
+    assert torch.load(checkpoints / "last.ckpt", weights_only=True)["global_step"] == 3  # the previous one, whole
