@@ -69,6 +69,7 @@ CATALOGUE = [
     ("adder", ["add", "--ckpt", "{decimal}", "1", "2", "--chunk-size", "0"], "chunk-size"),
     ("adder", ["add", "--ckpt", "{mlp}", "--chunk-size", "8", "1", "2"], "--chunk-size"),
     ("adder", ["sweep", "no_such_study"], "no_such_study"),
+    ("adder", ["sweep", "hidden_size", "--retries", "-1"], "--retries"),
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--lengths", "1000000000"], "too large"),
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--size", "0"], "--size"),
     ("adder", ["evaluate", "--ckpt", "{mlp}", "--lengths", "100"], "adds only 3-digit numbers"),

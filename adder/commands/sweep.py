@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adder.commands.arguments import positive_int
-from adder.study.spec import DEFAULT_GRACE, Experiment, SweepError, load_experiment
+from adder.commands.arguments import non_negative_int, positive_int
+from adder.study.spec import DEFAULT_GRACE, DEFAULT_RETRIES, Experiment, SweepError, load_experiment
 
 __all__ = ["SweepError", "add_parser", "load_experiment", "run_command"]
 
@@ -62,6 +62,12 @@ def add_parser(commands: Any) -> None:
         default=DEFAULT_GRACE,
         help=f"seconds without a heartbeat before a running trial counts as abandoned (default: {DEFAULT_GRACE:.0f})",
     )
+    sweep.add_argument(
+        "--retries",
+        type=non_negative_int,
+        default=DEFAULT_RETRIES,
+        help=f"times a trial whose worker died is run again before it is recorded as failed (default: {DEFAULT_RETRIES})",
+    )
     sweep.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one of --jobs' processes
     sweep.set_defaults(run=run_command)
 
@@ -87,7 +93,7 @@ def run_command(args: argparse.Namespace) -> None:
     try:
         for experiment in experiments:
             storage = open_storage(args.storage, runs_dir / f"{study_name(experiment, args.quick)}.journal")
-            queue = StudyQueue(experiment, storage, runs_dir, args.quick, args.grace)
+            queue = StudyQueue(experiment, storage, runs_dir, args.quick, args.grace, args.retries)
             if not report_only:
                 queue.enqueue_grid()  # a grid's points; none for a search
                 queue.enqueue_start()  # a search's start points; none for a grid
@@ -122,6 +128,8 @@ def _run_workers(experiment: Experiment, args: argparse.Namespace, runs_dir: Pat
         str(runs_dir),
         "--grace",
         str(args.grace),
+        "--retries",
+        str(args.retries),
     ]
     if args.storage:
         command += ["--storage", args.storage]

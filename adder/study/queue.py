@@ -33,7 +33,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from adder.errors import first_line
 from adder.study.runs import TrialFailed, run_trial
-from adder.study.spec import DEFAULT_GRACE, Experiment, SweepError, metric_value, metric_values
+from adder.study.spec import DEFAULT_GRACE, DEFAULT_RETRIES, Experiment, SweepError, metric_value, metric_values
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -68,15 +68,16 @@ class StudyQueue:
     """One study in one storage, as seen by one worker."""
 
     def __init__(
-        self, experiment: Experiment, storage: BaseStorage, runs_dir: Path, quick: bool, grace: float = DEFAULT_GRACE
+        self,
+        experiment: Experiment,
+        storage: BaseStorage,
+        runs_dir: Path,
+        quick: bool,
+        grace: float = DEFAULT_GRACE,
+        retries: int = DEFAULT_RETRIES,
     ) -> None:
-        self.experiment, self.storage, self.runs_dir, self.quick, self.grace = (
-            experiment,
-            storage,
-            runs_dir,
-            quick,
-            grace,
-        )
+        self.experiment, self.storage, self.runs_dir, self.quick = experiment, storage, runs_dir, quick
+        self.grace, self.retries = grace, retries
         search = experiment.search
         directions = [direction for direction, _ in search.objectives] if search else ["maximize"]
         sampler = None
@@ -126,16 +127,24 @@ class StudyQueue:
             if now - float(trial.user_attrs.get("heartbeat", started)) <= self.grace:
                 continue
             trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
+            lost = int(trial.user_attrs.get("lost_workers", 0)) + 1  # this trial's workers that died so far
+            why = f"its worker stopped (no heartbeat for {self.grace:.0f} s)"
+            if lost > self.retries:  # it kills its worker every time: record it as failed, and why
+                why = f"{why} {lost} times; not run again (adder sweep --retries {self.retries})"
+                self.storage.set_trial_user_attr(trial_id, "error", why)
             try:
                 self.storage.set_trial_state_values(trial_id, TrialState.FAIL)
             except UpdateFinishedTrialError:
                 continue  # another worker got there first
-            self._enqueue_again(trial, f"its worker stopped (no heartbeat for {self.grace:.0f} s)")
+            if lost <= self.retries:
+                self._enqueue_again(trial, why, lost_workers=lost)
 
-    def _enqueue_again(self, trial: FrozenTrial, why: str) -> None:
+    def _enqueue_again(self, trial: FrozenTrial, why: str, lost_workers: int | None = None) -> None:
         """A copy of ``trial`` to run again, in the same run directory (a finished trial cannot be
-        annotated, so the copy says why)."""
-        attrs = {k: v for k, v in trial.user_attrs.items() if k in ("point", "seed", "flags")}
+        annotated, so the copy says why), counting the workers the trial has lost so far."""
+        attrs = {k: v for k, v in trial.user_attrs.items() if k in ("point", "seed", "flags", "lost_workers")}
+        if lost_workers is not None:
+            attrs["lost_workers"] = lost_workers
         self.study.enqueue_trial(dict(trial.params), user_attrs={**attrs, "resumes": trial.number, "why": why})
 
     def claim(self) -> FrozenTrial | None:

@@ -47,6 +47,8 @@ from adder.errors import InputError
 
 #: Seconds without a heartbeat after which a running trial's worker counts as gone.
 DEFAULT_GRACE = 120.0
+#: Times a trial whose worker died is run again before it is recorded as failed.
+DEFAULT_RETRIES = 2
 #: Values a trial can be judged by besides its logged test/... metrics.
 RECORD_METRICS = ("num_parameters", "steps", "fit_seconds")
 CONSTRAINT = re.compile(r"^\s*(\S+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")

@@ -83,6 +83,23 @@ def test_a_killed_worker_s_trial_is_resumed_from_its_checkpoint(tmp_path: Path) 
     assert sorted(steps) == sorted(set(steps)) and len(steps) == 12  # resumed at its checkpoint, not from scratch
 
 
+def test_a_trial_that_kills_its_worker_every_time_is_retried_then_recorded_as_failed(tmp_path: Path) -> None:
+    kill = [{"class_path": "tests.helpers.callbacks.SignalAtStep", "init_args": {"step": 2, "signum": "SIGKILL"}}]
+    study = study_file(tmp_path, "doomed", args={**TINY, "trainer.callbacks": kill}, points=[{"label": "only"}])
+    sweep = ["sweep", str(study), "--runs-dir", str(tmp_path / "runs"), "--docs-dir", str(tmp_path / "docs")]
+    for _ in range(2):  # the first run and its one retry: each worker dies at step 2, before any checkpoint
+        assert adder_process(tmp_path, *sweep, "--grace", "1", "--retries", "1").returncode == -signal.SIGKILL
+        time.sleep(2)  # its heartbeat goes stale
+    last = adder_process(tmp_path, *sweep, "--grace", "1", "--retries", "1")
+    assert last.returncode == 0, last.stderr
+    first, retry = trials(tmp_path / "runs", "doomed")
+    assert first.state.name == retry.state.name == "FAIL" and retry.user_attrs["resumes"] == 0
+    assert (
+        "stopped (no heartbeat for 1 s) 2 times; not run again (adder sweep --retries 1)" in retry.user_attrs["error"]
+    )
+    assert "not run again" in (tmp_path / "docs" / "doomed.md").read_text()  # the report gives the reason
+
+
 def test_a_failing_point_is_recorded_and_the_study_goes_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     study = study_file(tmp_path, "mixed", points=[{"label": "broken", "model.hidden_size": 0}, {"label": "fine"}])
     runs, docs = tmp_path / "runs", tmp_path / "docs"
