@@ -107,6 +107,26 @@ class AdderProgressBar(TQDMProgressBar):
             self.train_progress_bar.n = step
             self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
 
+    # A test runs one dataloader per suite and length: one bar over all of them, not one each.
+    def on_test_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        if dataloader_idx == 0 and batch_idx == 0:
+            self.test_progress_bar.reset(total=sum(trainer.num_test_batches))
+            self.test_progress_bar.set_description(self.test_description)
+
+    def on_test_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        if self.is_enabled:
+            self.test_progress_bar.update(1)
+
 
 def use_step_progress_bar(trainer: L.Trainer, given: Sequence[Any]) -> None:
     """Put AdderProgressBar in place of Lightning's default bar, unless the user gave a bar of their own:

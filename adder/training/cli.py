@@ -37,7 +37,14 @@ from adder.training.callbacks import (  # noqa: E402
     use_step_progress_bar,
 )
 from adder.training.checkpoint_io import CheckpointWriteError  # noqa: E402
-from adder.training.console import fit_summary, quiet_known_warnings, test_summary  # noqa: E402
+from adder.training.console import (  # noqa: E402
+    fit_summary,
+    quiet_inventory,
+    quiet_known_warnings,
+    take_verbose_flag,
+    test_summary,
+    validation_summary,
+)  # noqa: E402
 from adder.training.data import AdditionDataModule  # noqa: E402
 from adder.training.input_checks import check_checkpoint_fits_flags, check_optimizers, check_trainer, fit_data_to_model  # noqa: E402
 from adder.training.legacy import register_legacy_modules  # noqa: E402
@@ -116,6 +123,8 @@ class AdderCLI(LightningCLI):
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if subcommand in ("validate", "test") and not any(arg.split("=")[0] == "--verbose" for arg in args or []):
             self.config[subcommand].verbose = False  # Lightning's per-dataloader tables; ours is after_test
+        if subcommand in ("validate", "test"):
+            quiet_inventory(not self.config[subcommand].verbose)
         if ckpt_path and ckpt_path not in CKPT_ALIASES:
             given = [arg[len("--model.") :].split("=")[0] for arg in args or [] if str(arg).startswith("--model.")]
             check_checkpoint_fits_flags(ckpt_path, self.config[subcommand], given)
@@ -163,6 +172,10 @@ class AdderCLI(LightningCLI):
         if self.trainer.is_global_zero:
             print(fit_summary(self.trainer, run_dir), file=sys.stderr)
 
+    def after_validate(self) -> None:
+        if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
+            print(validation_summary(self.trainer.callback_metrics, self.model.checkpoint_step))
+
     def after_test(self) -> None:
         if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
             print(test_summary(self.trainer.callback_metrics))
@@ -182,6 +195,9 @@ def main(args: ArgsType = None) -> AdderCLI:
     if args is None or isinstance(args, (list, tuple)):
         args = resolve_config_flags(sys.argv[1:] if args is None else args)
     try:
+        if isinstance(args, list):
+            args, verbose = take_verbose_flag(args)
+            quiet_inventory(not verbose)
         cli = AdderCLI(
             AdderModule,
             AdditionDataModule,

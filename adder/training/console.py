@@ -3,13 +3,16 @@ warnings that say nothing a user can act on, filtered out."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from lightning import Trainer
 
+from adder.errors import InputError
 from adder.evaluation.reporting import exact_match_table
 
 
@@ -21,6 +24,61 @@ def quiet_known_warnings() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     # The command line itself, with shipped config names resolved, is what is passed as args.
     warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
+
+
+#: Lightning's INFO lines that say nothing about the run: its advertising tip and the inventory of
+#: accelerators (the run's own device is in its HParams). ``--verbose true`` shows them.
+INVENTORY = re.compile(r"💡 Tip:|(GPU|TPU|HPU|IPU) available:")
+#: The loggers Lightning's rank_zero_info writes to (Fabric's and the Trainer's).
+RANK_ZERO_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+
+
+class QuietInventory(logging.Filter):
+    """Drops Lightning's INVENTORY lines while ``active``."""
+
+    active = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (self.active and INVENTORY.match(str(record.msg)))
+
+
+QUIET_INVENTORY = QuietInventory()
+
+
+def quiet_inventory(active: bool) -> None:
+    """Drop (or, with --verbose, show) Lightning's INVENTORY lines from here on."""
+    QUIET_INVENTORY.active = active
+    for name in RANK_ZERO_LOGGERS:
+        logger = logging.getLogger(name)
+        if QUIET_INVENTORY not in logger.filters:
+            logger.addFilter(QUIET_INVENTORY)
+
+
+def take_verbose_flag(args: list[str]) -> tuple[list[str], bool]:
+    """``fit`` and ``predict`` have no --verbose of Lightning's (validate and test do): take theirs
+    out of the command line and say whether it asks for Lightning's notices."""
+    if not args or args[0] not in ("fit", "predict"):
+        return args, False  # validate and test: their own flag, read once parsed
+    rest, verbose, skip = [], False, False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg == "--verbose" and index + 1 < len(args):
+            verbose, skip = _truth(args[index + 1]), True
+        elif arg.startswith("--verbose="):
+            verbose = _truth(arg.partition("=")[2])
+        else:
+            rest.append(arg)
+    return rest, verbose
+
+
+def _truth(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise InputError(f"--verbose takes true or false, got {text!r}")
 
 
 def fit_summary(trainer: Trainer, run_dir: str) -> str:
@@ -48,6 +106,17 @@ def fit_summary(trainer: Trainer, run_dir: str) -> str:
     if trainer.loggers:
         lines.append(f"  tensorboard --logdir {os.path.dirname(run_dir)}")
     return "\n".join(lines)
+
+
+def validation_summary(metrics: Mapping[str, Any], step: int) -> str:
+    """The validation's figures on one line each, as the test's are a table."""
+    rows = [(key, metrics[key]) for key in ("val/exact_match", "val/digit_acc") if key in metrics]
+    if not rows:
+        return "no validation results"
+    width = max(len(key) for key, _ in rows)
+    return "\n".join(
+        [f"validation of the checkpoint at step {step}"] + [f"  {k:<{width}}  {100 * float(v):6.2f}%" for k, v in rows]
+    )
 
 
 def test_summary(metrics: Mapping[str, Any]) -> str:

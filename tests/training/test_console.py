@@ -1,0 +1,59 @@
+"""What the training commands print: quiet by default, a table after validate and test, one test bar."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from adder.training.console import take_verbose_flag
+from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
+
+
+def notices(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "Tip:" in r.getMessage() or "available:" in r.getMessage()]
+
+
+def test_fit_is_quiet_unless_verbose(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    run_cli("fit", tmp_path / "quiet", *tiny_fit_args(1))
+    assert notices(caplog) == []
+    assert any("trainable parameters" in r.getMessage() for r in caplog.records)  # the project's own line stays
+    caplog.clear()
+    run_cli("fit", tmp_path / "verbose", *tiny_fit_args(1), "--verbose", "true")
+    found = notices(caplog)
+    assert any("Tip:" in m for m in found) and any(m.startswith("GPU available:") for m in found)
+
+
+def test_validate_prints_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(3))
+    last = str(run_dirs(tmp_path)[0] / "checkpoints" / "last.ckpt")
+    capsys.readouterr()
+    run_cli("validate", tmp_path, "--ckpt_path", last)
+    out = capsys.readouterr().out
+    assert "validation of the checkpoint at step 3" in out and "val/exact_match" in out and "%" in out
+
+
+def test_a_test_draws_one_bar_for_every_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(1))
+    last = str(run_dirs(tmp_path)[0] / "checkpoints" / "last.ckpt")
+    capsys.readouterr()
+    run_cli("test", tmp_path, "--ckpt_path", last, "--trainer.enable_progress_bar", "true")
+    out = capsys.readouterr().out
+    assert "DataLoader" not in out  # one bar for every suite, not one for each
+    totals = {int(total) for total in re.findall(r"\| *\d+/(\d+) ", out)}
+    assert len(totals) == 1 and f"{totals.pop()}/" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "rest", "verbose"),
+    [
+        (["fit", "--verbose", "true", "--x", "1"], ["fit", "--x", "1"], True),
+        (["predict", "--verbose=false"], ["predict"], False),
+        (["test", "--verbose", "true"], ["test", "--verbose", "true"], False),  # Lightning's own flag
+    ],
+)
+def test_verbose_is_taken_for_fit_and_predict(args: list[str], rest: list[str], verbose: bool) -> None:
+    assert take_verbose_flag(args) == (rest, verbose)
