@@ -79,6 +79,8 @@ CATALOGUE = [
     ("train", ["validate", "--ckpt_path", "{decimal}", "--model.eval_chunk_size=8"], "eval_chunk_size"),
     ("train", ["--ckpt_path", "{decimal}", "--model.cell", "gru"], "would not be used"),
     ("train", ["predict", "--ckpt_path", "{decimal}", "--model.replay_hardest", "0.5"], "replay_hardest"),
+    # A resume whose max_steps is below the checkpoint's step would do nothing.
+    ("train", ["--ckpt_path", "{decimal}", "--trainer.max_steps", "1"], "is at step 2, past --trainer.max_steps 1"),
     # A list or mapping given empty where the run needs content.
     ("train", ["--data.sampling", "{}"], "empty"),
     ("train", ["--data.test_kinds", "[]"], "test_kinds"),

@@ -80,7 +80,9 @@ class AdderProgressBar(TQDMProgressBar):
     """
 
     def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
-        return {**super().get_metrics(trainer, pl_module), **getattr(pl_module, "progress_bar_values", {})}
+        metrics = {**super().get_metrics(trainer, pl_module), **getattr(pl_module, "progress_bar_values", {})}
+        metrics.pop("v_num", None)  # the tail of the version's name ("on_0"); the run is printed when fit ends
+        return metrics
 
     # The training stream has no epochs: the bar counts optimizer steps up to max_steps
     # ("step 1200/5000") instead of batches of an endless "Epoch 0". A fixed data set keeps
@@ -88,8 +90,15 @@ class AdderProgressBar(TQDMProgressBar):
     def _counts_steps(self, trainer: L.Trainer) -> bool:
         return math.isinf(trainer.num_training_batches) and trainer.max_steps > 0
 
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_start(trainer, pl_module)
+        self._show_steps(trainer)  # a fit resumed mid-epoch gets no on_train_epoch_start
+
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_epoch_start(trainer, pl_module)
+        self._show_steps(trainer)
+
+    def _show_steps(self, trainer: L.Trainer) -> None:
         if self._counts_steps(trainer):
             self.train_progress_bar.reset(total=trainer.max_steps)
             self.train_progress_bar.initial = 0

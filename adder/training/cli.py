@@ -9,7 +9,9 @@ it prints (``console``) live in modules of their own.
 from __future__ import annotations
 
 import os
+import re
 import sys
+import warnings
 from typing import Any
 
 # jsonargparse 4.49+ warns about APIs that Lightning itself still calls; not actionable here.
@@ -41,12 +43,19 @@ from adder.training.console import (  # noqa: E402
     fit_summary,
     quiet_inventory,
     quiet_known_warnings,
+    resume_note,
     take_verbose_flag,
     test_summary,
     validation_summary,
 )  # noqa: E402
 from adder.training.data import AdditionDataModule  # noqa: E402
-from adder.training.input_checks import check_checkpoint_fits_flags, check_optimizers, check_trainer, fit_data_to_model  # noqa: E402
+from adder.training.input_checks import (  # noqa: E402
+    check_checkpoint_fits_flags,
+    check_optimizers,
+    check_resume,
+    check_trainer,
+    fit_data_to_model,
+)
 from adder.training.legacy import register_legacy_modules  # noqa: E402
 from adder.training.module import (  # noqa: E402
     DEFAULT_LR_SCHEDULER,
@@ -129,9 +138,14 @@ class AdderCLI(LightningCLI):
             given = [arg[len("--model.") :].split("=")[0] for arg in args or [] if str(arg).startswith("--model.")]
             check_checkpoint_fits_flags(ckpt_path, self.config[subcommand], given)
 
+    resumed_step: int | None = None  # the step of the checkpoint a fit resumes
+
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         check_trainer(config.trainer)
+        ckpt_path = config.get("ckpt_path")
+        if self.subcommand == "fit" and ckpt_path and ckpt_path not in CKPT_ALIASES:
+            self.resumed_step = check_resume(ckpt_path, config.trainer.max_steps)
         check_optimizers(config.get("optimizer"), config.get("lr_scheduler"), config.trainer.max_steps)
         if config.get("model"):
             fit_data_to_model(config.data, config.model)
@@ -146,6 +160,20 @@ class AdderCLI(LightningCLI):
             init_args.save_dir = root
         # fit resumes the run; validate, test and predict of a run's checkpoint add to that run.
         log_into_resumed_run(init_args, config.get("ckpt_path"), root, self.subcommand == "fit")
+        if self.resumed_step is not None and init_args.get("version") is not None:
+            # Its own checkpoints/ is not empty, of course: Lightning's warning is for new runs.
+            own = os.path.join(str(init_args.save_dir), str(init_args.name), str(init_args.version), "checkpoints")
+            warnings.filterwarnings(
+                "ignore", message=rf"Checkpoint directory .*{re.escape(os.path.abspath(own))} exists"
+            )
+
+    def before_fit(self) -> None:
+        config = self.config[self.subcommand]
+        if self.resumed_step is not None and self.trainer.is_global_zero:
+            note = resume_note(
+                config.ckpt_path, self.resumed_step, self.trainer.max_steps, plain_spec(config.lr_scheduler)
+            )
+            print(note, file=sys.stderr)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)

@@ -4,6 +4,7 @@ warnings that say nothing a user can act on, filtered out."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import warnings
@@ -106,6 +107,21 @@ def fit_summary(trainer: Trainer, run_dir: str) -> str:
     if trainer.loggers:
         lines.append(f"  tensorboard --logdir {os.path.dirname(run_dir)}")
     return "\n".join(lines)
+
+
+def resume_note(ckpt_path: str, step: int, max_steps: int, lr_scheduler: Any) -> str:
+    """What a resumed fit does: from which step to which, and how a schedule that follows the run
+    continues (CosineDecay without total_steps decays over the new max_steps)."""
+    line = f"resuming {ckpt_path} at step {step}, training to step {max_steps}"
+    scheduler = lr_scheduler or {}
+    init_args = scheduler.get("init_args") or {}
+    if str(scheduler.get("class_path", "")).endswith("CosineDecay") and init_args.get("total_steps") is None:
+        share = 0.5 * (1 + math.cos(math.pi * min(step, max_steps) / max_steps)) if max_steps > 0 else 0.0
+        line += (
+            f"; the learning rate's cosine now spans all {max_steps} steps, so it goes on at "
+            f"{share:.3f} x its initial value and falls to 0 at step {max_steps}"
+        )
+    return line
 
 
 def validation_summary(metrics: Mapping[str, Any], step: int) -> str:

@@ -15,6 +15,7 @@ from adder.models import ModelConfig
 from adder.models.checkpoints import load_checkpoint
 from adder.problems.suites import check_lengths, default_test_lengths, default_val_num_digits
 from adder.training.module import build_optimizers
+from adder.training.run_dirs import checkpoint_step
 
 
 def check_checkpoint_fits_flags(ckpt_path: str, config: Any, model_flags: list[str]) -> None:
@@ -73,6 +74,17 @@ def check_trainer(trainer: Any) -> None:
     interval = trainer.get("val_check_interval")
     if isinstance(interval, float) and not 0.0 < interval <= 1.0:
         raise InputError(f"trainer.val_check_interval as a fraction of an epoch must be in (0, 1], got {interval}")
+
+
+def check_resume(ckpt_path: str, max_steps: int) -> int:
+    """A fit resumed below the checkpoint's step would do nothing: refuse it. Returns the step."""
+    step = checkpoint_step(ckpt_path)
+    if max_steps != -1 and step > max_steps:
+        raise InputError(
+            f"{ckpt_path} is at step {step}, past --trainer.max_steps {max_steps}; "
+            f"pass a --trainer.max_steps above {step} to train on"
+        )
+    return step
 
 
 def check_can_create(path: Path, flag: str) -> None:

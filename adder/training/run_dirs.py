@@ -42,9 +42,24 @@ def log_into_resumed_run(logger_args: Any, ckpt_path: str | None, root: str | No
         logger_args.save_dir, run_dir.parent.parent
     ):
         return
-    logger_args.save_dir = str(run_dir.parent.parent)
+    logger_args.save_dir = as_given(run_dir.parent.parent)
     logger_args.name = run_dir.parent.name
     logger_args.version = run_dir.name
+
+
+def as_given(path: Path) -> str:
+    """``path`` spelled as a first fit spells its runs: relative (``./...``) when it lies under the
+    working directory, so that resumed and new runs print alike; absolute elsewhere."""
+    try:
+        relative = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return str(path)
+    return os.path.join(".", str(relative)) if relative.parts else "."
+
+
+def checkpoint_step(ckpt_path: str) -> int:
+    """The optimizer step a checkpoint was saved at."""
+    return int(load_checkpoint(ckpt_path).get("global_step", 0))
 
 
 def resumed_run_dir(ckpt_path: str | None, root: str, fitting: bool) -> Path | None:

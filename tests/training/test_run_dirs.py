@@ -29,3 +29,20 @@ def test_a_moved_run_keeps_writing_its_last_checkpoint(
     assert torch.load(last, weights_only=True)["global_step"] == 6
     assert run_dirs(tmp_path / "there") == [moved]
     assert f"last:     {last}" in capsys.readouterr().err
+
+
+def test_a_resume_shows_the_step_bar_says_how_it_goes_on_and_does_not_warn_about_its_own_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], recwarn: pytest.WarningsRecorder
+) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(3))
+    (run,) = run_dirs(tmp_path)
+    last = str(run / "checkpoints" / "last.ckpt")
+    capsys.readouterr()
+    bar = ["--trainer.enable_progress_bar", "true"]
+    run_cli("fit", tmp_path, "--config", str(run / "config.yaml"), *tiny_fit_args(6), *bar, "--ckpt_path", last)
+    captured = capsys.readouterr()
+    assert "step: 100%" in captured.out.replace("\r", "\n") and "6/6" in captured.out
+    assert "Training:" not in captured.out.replace("\r", "\n").split("step:")[-1]  # the bar ends as a step bar
+    assert f"resuming {last} at step 3, training to step 6" in captured.err
+    assert "cosine now spans all 6 steps" in captured.err
+    assert not [w for w in recwarn if "exists and is not empty" in str(w.message)]
