@@ -22,7 +22,6 @@ import torch  # noqa: E402
 from jsonargparse import ActionConfigFile  # noqa: E402
 from lightning import Trainer  # noqa: E402
 from lightning.fabric.utilities.exceptions import MisconfigurationException  # noqa: E402
-from lightning.pytorch.callbacks import LearningRateMonitor  # noqa: E402
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple  # noqa: E402
 from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E402
 from torch.optim import Optimizer  # noqa: E402
@@ -178,9 +177,6 @@ class AdderCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks += [Interruptible(), FitSummary()]
-        config = self.config[self.subcommand] if self.subcommand else self.config
-        if config.get("lr_scheduler") and trainer.loggers:
-            trainer.callbacks.append(LearningRateMonitor(logging_interval="step"))
         given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
         use_step_progress_bar(trainer, given)
         return trainer

@@ -144,10 +144,24 @@ class AdderModule(L.LightningModule):
         if log_step:  # metrics of the fresh problems, comparable with runs without replay
             fresh_loss = losses[:fresh].mean()
             digit_acc = (logits[:fresh].argmax(-1) == target[:fresh]).float().mean()
+            self.log("step", float(self.global_step + 1))  # steps done once this one is (see _log_at_checkpoint_step)
             self.log("train/loss", fresh_loss)
+            lr = self._scheduled_lr()
+            if lr is not None:
+                self.log("train/lr", lr)
             self.progress_bar_values["train/loss"] = round(float(fresh_loss.detach()), 4)  # see AdderProgressBar
             self.log("train/digit_acc", digit_acc)
         return loss
+
+    def _scheduled_lr(self) -> float | None:
+        """The learning rate of this step when a schedule sets it (logged as train/lr), else None."""
+        try:
+            trainer = self.trainer
+        except RuntimeError:  # no trainer: a step called by hand
+            return None
+        if not trainer.lr_scheduler_configs:
+            return None
+        return float(trainer.optimizers[0].param_groups[0]["lr"])
 
     def _initial_state(self, problems: int, device: torch.device) -> Any:
         """None (zeros), or a random initial state when ``state_noise`` is set. The noise comes
@@ -273,10 +287,12 @@ class AdderModule(L.LightningModule):
             self.log(f"test/{metric}/{name}", value, batch_size=size, sync_dist=True, add_dataloader_idx=False)
 
     def _log_at_checkpoint_step(self, batch_size: int) -> None:
-        # Outside fit Lightning does not restore the step, and would log these results at step 0 of
-        # the run; a logged "step" is the x value Lightning uses instead (its documented rule).
-        if self.trainer.state.fn != "fit":
-            self.log("step", float(self.checkpoint_step), batch_size=batch_size, add_dataloader_idx=False)
+        # One step numbering everywhere: the steps done, as checkpoints and the console count them.
+        # Lightning logs a validation during fit at the step before (its count of stepped batches
+        # is raised after validation), and outside fit at step 0; a logged "step" is the x value
+        # it uses instead (its documented rule).
+        step = self.global_step if self.trainer.state.fn == "fit" else self.checkpoint_step
+        self.log("step", float(step), batch_size=batch_size, add_dataloader_idx=False)
 
     def _test_set_name(self, dataloader_idx: int) -> str:
         datamodule = getattr(self.trainer, "datamodule", None)

@@ -63,5 +63,5 @@ def stepwise(optimizer: Optimizer, scheduler: LRScheduler | None, max_steps: int
         if max_steps < 1:
             raise ValueError("lr_scheduler CosineDecay needs trainer.max_steps (or its own total_steps)")
         scheduler.total_steps = max_steps
-    schedule = {"scheduler": scheduler, "interval": "step", "name": "train/lr"}  # the key it is logged under
+    schedule = {"scheduler": scheduler, "interval": "step", "name": "train/lr"}  # the key AdderModule logs it under
     return {"optimizer": optimizer, "lr_scheduler": schedule}

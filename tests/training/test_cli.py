@@ -31,7 +31,10 @@ def test_fit_writes_config_checkpoint_and_events(tmp_path: Path) -> None:
     logged = scalars(run)
     for tag in ("train/loss", "train/digit_acc", "val/exact_match", "val/digit_acc", "hp_metric"):
         assert tag in logged, tag
-    assert [step for step, _ in logged["val/exact_match"]] == [2, 5]  # validation every 3 steps
+    assert [step for step, _ in logged["val/exact_match"]] == [3, 6]  # validation every 3 steps, at the steps done
+    # One numbering: step k is the k-th optimizer step, in TensorBoard as in checkpoint names.
+    assert [step for step, _ in logged["train/loss"]] == [step for step, _ in logged["train/lr"]] == list(range(1, 7))
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best-step6.ckpt", "last.ckpt"]
     # hp_metric is a measured exact match at each validation: no placeholder, no point at step 0.
     assert logged["hp_metric"] == logged["val/exact_match"]
     assert "epoch" not in logged  # always 0 on the endless stream
@@ -64,9 +67,9 @@ def test_resume_continues_step_count_and_data_stream(tmp_path: Path) -> None:
     assert torch.load(first / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 10
     logged = scalars(first)  # both runs' event files
     val_steps = [step for step, _ in logged["val/exact_match"]]
-    assert val_steps[:2] == [2, 5] and len(val_steps) == 3 and 6 <= val_steps[2] <= 9  # one more in 7..10
+    assert val_steps == [3, 6, 9]  # the checkpoints' and the console's step numbers
     loss_steps = [step for step, _ in logged["train/loss"]]
-    assert len(loss_steps) == len(set(loss_steps)) == 10  # every step once: nothing replayed
+    assert sorted(loss_steps) == list(range(1, 11))  # every step once: nothing replayed
 
 
 def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_validation_metrics_are_synced_across_ranks(ddp_run: Path, tmp_path: Pat
         "40",
     )
     whole = float(cli.trainer.callback_metrics["val/digit_acc"])
-    assert logged[19] == pytest.approx(whole, abs=1e-6)
+    assert logged[20] == pytest.approx(whole, abs=1e-6)  # the validation after step 20
 
 
 def test_resume_under_ddp_is_exact(ddp_run: Path, tmp_path: Path) -> None:
