@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from adder.commands.arguments import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for
+from adder.commands.arguments import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for, plain_text
 from adder.errors import InputError
 from adder.models import DEFAULT_CHUNK_SIZE
 from adder.models.checkpoints import load_adder
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("add", help="add numbers with a trained checkpoint", description=__doc__)
+    parser = commands.add_parser("add", help="add numbers with a trained checkpoint", description=plain_text(__doc__))
     add_checkpoint_arguments(parser)
     parser.add_argument("--file", help="one problem per line, 'A+B' or 'A B' ('-' reads standard input)")
     parser.add_argument("numbers", nargs="*", help="A B, or 'A+B'")

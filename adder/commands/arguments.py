@@ -11,6 +11,11 @@ from adder.models import DEFAULT_CHUNK_SIZE, Adder
 from adder.models.checkpoints import newest_last_checkpoint
 
 
+def plain_text(docstring: str | None) -> str:
+    """A module docstring as --help shows it: reStructuredText's ``code`` marks taken out."""
+    return (docstring or "").replace("``", "")
+
+
 def positive_int(text: str) -> int:
     """An argparse type: an integer >= 1."""
     return _int_at_least(text, 1, "a positive integer")

@@ -13,7 +13,13 @@ from typing import Any
 
 import torch
 
-from adder.commands.arguments import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for, positive_int
+from adder.commands.arguments import (
+    add_checkpoint_arguments,
+    checkpoint_to_use,
+    chunk_size_for,
+    plain_text,
+    positive_int,
+)
 from adder.errors import InputError
 from adder.evaluation.runner import as_records, evaluate_suite, format_table, peak_memory_mb
 from adder.models.checkpoints import load_adder
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> None:
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
-        "evaluate", help="exact match by problem kind and length", description=__doc__.split("\n\n")[0]
+        "evaluate", help="exact match by problem kind and length", description=plain_text(__doc__.split("\n\n")[0])
     )
     add_checkpoint_arguments(parser)
     parser.add_argument(

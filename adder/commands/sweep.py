@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adder.commands.arguments import non_negative_int, positive_int
+from adder.commands.arguments import non_negative_int, plain_text, positive_int
 from adder.study.spec import DEFAULT_GRACE, DEFAULT_RETRIES, Experiment, SweepError, load_experiment
 
 __all__ = ["SweepError", "add_parser", "load_experiment", "run_command"]
@@ -34,7 +34,7 @@ def add_parser(commands: Any) -> None:
     sweep = commands.add_parser(
         "sweep",
         help="run studies on Optuna, then write their reports",
-        description=__doc__,
+        description=plain_text(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.add_argument(

@@ -144,19 +144,29 @@ def peak_memory_mb() -> float | None:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
 
 
+#: The table's columns: title and how a result's cell is written.
+COLUMNS: tuple[tuple[str, Callable[[SuiteResult], str]], ...] = (
+    ("kind", lambda r: r.kind),
+    ("digits", lambda r: f"{r.num_digits}"),
+    ("problems", lambda r: f"{r.problems}"),
+    ("exact_match", lambda r: f"{100 * r.exact_match:.2f}%"),
+    ("digit_acc", lambda r: f"{100 * r.digit_acc:.3f}%"),
+    ("wrong digits", lambda r: f"{r.wrong_digits}"),
+    ("error <= (95%)", lambda r: f"{r.digit_error_bound:.2g}"),
+    ("digits/s", lambda r: f"{r.digits_per_second:.3g}"),
+)
+
+
 def format_table(results: list[SuiteResult]) -> str:
-    """A plain-text table, one row per suite."""
-    header = (
-        f"{'kind':<8} {'digits':>8} {'problems':>9} {'exact_match':>12} {'digit_acc':>10} "
-        f"{'wrong digits':>12} {'error <= (95%)':>14} {'digits/s':>11}"
-    )
-    lines = [header, "-" * len(header)]
-    for r in results:
-        lines.append(
-            f"{r.kind:<8} {r.num_digits:>8} {r.problems:>9} {100 * r.exact_match:>11.2f}% "
-            f"{100 * r.digit_acc:>9.3f}% {r.wrong_digits:>12} {r.digit_error_bound:>14.2g} {r.digits_per_second:>11.3g}"
-        )
-    return "\n".join(lines)
+    """A plain-text table, one row per suite, columns two spaces apart (text left, numbers right)."""
+    cells = [[title for title, _ in COLUMNS]] + [[cell(r) for _, cell in COLUMNS] for r in results]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+    header = line(cells[0])
+    return "\n".join([header, "-" * len(header), *(line(row) for row in cells[1:])])
 
 
 def as_records(results: list[SuiteResult]) -> list[dict[str, Any]]:

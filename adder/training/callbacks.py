@@ -38,6 +38,7 @@ class PredictionWriter(BasePredictionWriter):
         super().__init__(write_interval="epoch")
         self.filename = filename
         self.path: str | None = None
+        self.summary = ""
 
     def write_on_epoch_end(
         self,
@@ -58,7 +59,8 @@ class PredictionWriter(BasePredictionWriter):
                 ok = row["predicted"] == row["truth"]
                 writer.writerow([row["a"], row["b"], row["predicted"], row["truth"], int(ok)])
                 total, correct = total + 1, correct + ok
-        print(f"predict: {correct}/{total} sums exactly right, written to {self.path}")
+        # Printed by the CLI once the progress bar is done (after_predict), not inside it.
+        self.summary = f"predict: {correct}/{total} sums exactly right, written to {self.path}"
 
 
 def _rows(predictions: Any) -> Iterator[dict[str, str]]:

@@ -81,6 +81,20 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 }
 
 
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
+HELP_USAGE = (
+    "%(prog)s [-c CONFIG] [--model.* ...] [--data.* ...] [--optimizer ...] [--trainer.* ...] [--ckpt_path CKPT]"
+)
+HELP_DESCRIPTION = (
+    "The flags to start with: -c/--config NAME, a shipped config (rnn, the default; lstm, gru, binary, "
+    "smallest, ...) or a YAML file; --model.cell rnn|lstm|gru|mlp, --model.hidden_size, --model.input_size, "
+    "--model.num_layers; --data.base, --data.num_digits, --data.batch_size; --optimizer.lr; "
+    "--trainer.max_steps; --ckpt_path to resume or evaluate a checkpoint. --print_config shows every value. "
+    "Every flag follows, grouped: the trainer's, then the model's (AdderModule) and the data's "
+    "(AdditionDataModule)."
+)
+
+
 class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
     pass
 
@@ -200,6 +214,11 @@ class AdderCLI(LightningCLI):
         if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
             print(validation_summary(self.trainer.callback_metrics, self.model.checkpoint_step))
 
+    def after_predict(self) -> None:
+        writers = [c for c in self.trainer.callbacks if isinstance(c, PredictionWriter) and c.summary]
+        if self.trainer.is_global_zero and writers:
+            print(writers[0].summary)
+
     def after_test(self) -> None:
         if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
             print(test_summary(self.trainer.callback_metrics))
@@ -230,6 +249,9 @@ def main(args: ArgsType = None) -> AdderCLI:
             save_config_callback=RunConfig,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
+            # The first screen of `adder fit --help` says what a newcomer needs, not a hundred
+            # lines of usage of every --trainer.* flag (they are all listed below, group by group).
+            parser_kwargs={sub: {"usage": HELP_USAGE, "description": HELP_DESCRIPTION} for sub in SUBCOMMANDS},
             args=args,
         )
         _close_process_group()

@@ -57,3 +57,22 @@ def test_a_test_draws_one_bar_for_every_suite(tmp_path: Path, capsys: pytest.Cap
 )
 def test_verbose_is_taken_for_fit_and_predict(args: list[str], rest: list[str], verbose: bool) -> None:
     assert take_verbose_flag(args) == (rest, verbose)
+
+
+def test_the_first_help_screen_shows_config_model_and_data(capsys: pytest.CaptureFixture[str]) -> None:
+    from adder.training.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    first_screen = "\n".join(capsys.readouterr().out.splitlines()[:15])
+    for flag in ("-c CONFIG, --config CONFIG", "--model.cell", "--data.num_digits", "--trainer.max_steps"):
+        assert flag in first_screen, flag
+
+
+def test_plain_help_text_has_no_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    from adder.__main__ import main
+
+    for name in ("add", "evaluate", "sweep"):
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        assert "``" not in capsys.readouterr().out, name
