@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.helpers.cli import run_cli, run_dirs
+
+# Hypothesis keeps no example database and no cache (.hypothesis/) in the checkout.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="adder-hypothesis-"))
+settings.register_profile("adder", database=None)
+settings.load_profile("adder")
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _entries() -> set[str]:
+    """What the checkout's top level and tests/ hold (caches of the interpreter aside)."""
+    return {str(p.relative_to(REPO)) for p in [*REPO.iterdir(), *(REPO / "tests").iterdir()] if p.name != "__pycache__"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def the_tests_leave_nothing_in_the_checkout() -> object:
+    before = _entries()
+    yield
+    left = sorted(_entries() - before)
+    assert not left, f"the tests left {left} in the checkout"
 
 
 @pytest.fixture(scope="session")
