@@ -35,7 +35,8 @@ def test_two_workers_run_every_point_exactly_once(backend: str, tmp_path: Path) 
             for _ in range(2)
         ]
         outputs = [worker.communicate(timeout=600) for worker in workers]
-        assert [worker.returncode for worker in workers] == [0, 0], outputs
+        codes = [worker.returncode for worker in workers]
+        assert codes == [0, 0], [(code, err[-2000:]) for code, (_, err) in zip(codes, outputs)]
         found = trials(tmp_path / "runs", "pair", url)
     finally:
         if server:
