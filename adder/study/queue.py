@@ -151,8 +151,13 @@ class StudyQueue:
         """A waiting trial moved to RUNNING by this worker, else a new search trial, else None."""
         for trial in sorted(self.trials(TrialState.WAITING), key=lambda t: t.number):
             trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
-            if not self.storage.set_trial_state_values(trial_id, TrialState.RUNNING):
-                continue  # another worker claimed it
+            try:
+                if not self.storage.set_trial_state_values(trial_id, TrialState.RUNNING):
+                    continue  # another worker claimed it
+            except UpdateFinishedTrialError:
+                # Another worker claimed it and finished it (or closed it as a duplicate) since this
+                # one listed the waiting trials.
+                continue
             duplicate = self._duplicate_of(trial)
             if duplicate is not None:
                 self.storage.set_trial_user_attr(trial_id, "duplicate_of", duplicate)

@@ -226,3 +226,22 @@ def test_ctrl_c_during_a_test_keeps_the_finished_seed_and_stops(tmp_path: Path) 
     assert resumed.user_attrs["resumes"] == 0 and resumed.user_attrs["records"][0]["steps"] == 6
     steps = [step for step, _ in scalars(seed0)["train/loss"]]
     assert len(steps) == len(set(steps)) == 6  # the finished seed was not trained again
+
+
+def test_a_claim_skips_a_trial_another_worker_finished_since_it_was_listed(tmp_path: Path) -> None:
+    from optuna.trial import TrialState
+
+    from adder.study.queue import StudyQueue, open_storage
+    from adder.study.spec import load_experiment
+
+    experiment = load_experiment(study_file(tmp_path, "race", grid={"model.hidden_size": [6, 8]}))
+    storage = open_storage(None, tmp_path / "race.journal")
+    queue = StudyQueue(experiment, storage, tmp_path / "runs", quick=False)
+    queue.enqueue_grid()
+    stale = queue.trials(TrialState.WAITING)  # what this worker saw before the other one acted
+    first = storage.get_trial_id_from_study_id_trial_number(queue.study_id, stale[0].number)
+    storage.set_trial_state_values(first, TrialState.RUNNING)  # the other worker claims it ...
+    storage.set_trial_state_values(first, TrialState.PRUNED)  # ... and closes it (a duplicate, say)
+    queue.trials = lambda *states: stale if states == (TrialState.WAITING,) else StudyQueue.trials(queue, *states)
+    claimed = queue.claim()
+    assert claimed is not None and claimed.number == stale[1].number
