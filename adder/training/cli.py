@@ -64,6 +64,7 @@ from adder.training.module import (  # noqa: E402
     NonFiniteLossError,
     plain_spec,
 )
+from adder.training.provenance import header_lines, provenance  # noqa: E402
 from adder.training.run_dirs import CKPT_ALIASES, LOGGER_DEFAULTS, log_into_resumed_run  # noqa: E402
 from adder.training.tracking import FitSummary, RunConfig  # noqa: E402
 
@@ -101,7 +102,7 @@ class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
 
 class AdderCLI(LightningCLI):
     def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
-        kwargs.setdefault("dump_header", [f"lightning.pytorch=={lightning.__version__}"])
+        kwargs.setdefault("dump_header", [f"lightning.pytorch=={lightning.__version__}", *header_lines(provenance())])
         parser = OneLineErrorParser(**kwargs)
         parser.add_argument(
             "-c", "--config", action=ActionConfigFile, help="a config file (YAML), or a shipped config's name"

@@ -17,6 +17,8 @@ import yaml
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.cli import SaveConfigCallback
 
+from adder.training.provenance import device_name, provenance
+
 #: Trainer settings that change what a run learns (the rest say where and how it reports).
 TRAINER_KEYS = (
     "max_steps",
@@ -118,6 +120,10 @@ class RunConfig(SaveConfigCallback):
 
         # Runs on rank 0 only: trainer.log_dir would wait for the other ranks, the logger's does not.
         log_dir = trainer.loggers[0].log_dir if trainer.loggers else None
+        device = device_name(trainer.strategy.root_device)  # the model is moved there after this hook
+        saved = os.path.join(log_dir or trainer.default_root_dir, self.config_filename)
+        if os.path.isfile(saved):  # the header holds the code (provenance); the device is known only now
+            add_header_line(saved, f"device: {device}")
         fitted_here = log_dir is not None and os.path.isfile(os.path.join(log_dir, "config.yaml"))
         if stage != "fit" and fitted_here:
             return  # the run's HParams are fit's; this stage adds its metrics to them
@@ -131,12 +137,22 @@ class RunConfig(SaveConfigCallback):
         }
         if hasattr(pl_module, "state_noise"):  # None in the config picks a value by cell (AdderModule)
             resolved["model"] = {"state_noise": pl_module.state_noise}
+        resolved["provenance"] = {**provenance(), "device": device}
         datamodule = trainer.datamodule
         if hasattr(datamodule, "effective_hparams"):
             resolved["data"] = datamodule.effective_hparams()
         params = run_hparams(self.config.as_dict(), count_parameters(pl_module.model), resolved)
         for logger in trainer.loggers:
             logger.log_hyperparams(params)
+
+
+def add_header_line(path: str, line: str) -> None:
+    """Add ``# line`` after the comment lines that open the YAML file at ``path``."""
+    with open(path) as handle:
+        lines = handle.read().splitlines(keepends=True)
+    at = next((i for i, text in enumerate(lines) if not text.startswith("#")), len(lines))
+    with open(path, "w") as handle:
+        handle.writelines([*lines[:at], f"# {line}\n", *lines[at:]])
 
 
 class FitSummary(Callback):
