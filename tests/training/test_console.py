@@ -26,7 +26,7 @@ def test_fit_is_quiet_unless_verbose(tmp_path: Path, caplog: pytest.LogCaptureFi
     caplog.clear()
     run_cli("fit", tmp_path / "verbose", *tiny_fit_args(1), "--verbose", "true")
     found = notices(caplog)
-    assert any("Tip:" in m for m in found) and any(m.startswith("GPU available:") for m in found)
+    assert any(m.startswith("GPU available:") for m in found)  # (the tip: only the Lightning versions that have it)
 
 
 def test_validate_prints_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
