@@ -81,6 +81,8 @@ CATALOGUE = [
     ("train", ["predict", "--ckpt_path", "{decimal}", "--model.replay_hardest", "0.5"], "replay_hardest"),
     # A resume whose max_steps is below the checkpoint's step would do nothing.
     ("train", ["--ckpt_path", "{decimal}", "--trainer.max_steps", "1"], "is at step 2, past --trainer.max_steps 1"),
+    ("train", ["--verbose", "maybe"], "--verbose takes true or false"),
+    ("train", ["predict", "--verbose=perhaps"], "--verbose takes true or false"),
     # A list or mapping given empty where the run needs content.
     ("train", ["--data.sampling", "{}"], "empty"),
     ("train", ["--data.test_kinds", "[]"], "test_kinds"),

@@ -178,7 +178,8 @@ class AdderCLI(LightningCLI):
             # Its own checkpoints/ is not empty, of course: Lightning's warning is for new runs.
             own = os.path.join(str(init_args.save_dir), str(init_args.name), str(init_args.version), "checkpoints")
             warnings.filterwarnings(
-                "ignore", message=rf"Checkpoint directory .*{re.escape(os.path.abspath(own))} exists"
+                "ignore",
+                message=rf"Checkpoint directory ({re.escape(own)}|{re.escape(os.path.abspath(own))}) exists",
             )
 
     def before_fit(self) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
+from tests.helpers.cli import QUIET, run_cli, run_dirs, tiny_fit_args
 
 
 @pytest.mark.parametrize("how", ["moved", "copied"])
@@ -45,4 +45,27 @@ def test_a_resume_shows_the_step_bar_says_how_it_goes_on_and_does_not_warn_about
     assert "Training:" not in captured.out.replace("\r", "\n").split("step:")[-1]  # the bar ends as a step bar
     assert f"resuming {last} at step 3, training to step 6" in captured.err
     assert "cosine now spans all 6 steps" in captured.err
+    assert not [w for w in recwarn if "exists and is not empty" in str(w.message)]
+
+
+def test_a_resume_by_relative_paths_does_not_warn_about_its_own_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recwarn: pytest.WarningsRecorder
+) -> None:
+    from adder.training.cli import main
+
+    monkeypatch.chdir(tmp_path)  # runs spelled ./lightning_logs/..., as a user's first fit makes them
+    main(["fit", *QUIET, *tiny_fit_args(3)])
+    run = Path("lightning_logs") / "version_0"
+    main(
+        [
+            "fit",
+            "--config",
+            str(run / "config.yaml"),
+            *QUIET,
+            *tiny_fit_args(6),
+            "--ckpt_path",
+            str(run / "checkpoints" / "last.ckpt"),
+        ]
+    )
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 6
     assert not [w for w in recwarn if "exists and is not empty" in str(w.message)]
