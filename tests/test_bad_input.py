@@ -118,6 +118,7 @@ CATALOGUE = [
     ("train", ["--trainer.default_root_dir", "/etc/passwd/runs"], "cannot create"),
     ("train", ["--checkpoint.every_n_train_steps", "-1"], "every_n_train_steps"),
     ("train", ["--checkpoint.save_top_k", "-5"], "save_top_k"),
+    ("train", ["test", "--ckpt_path", "{decimal}", "--test_after_fit", "true"], "test_after_fit"),
 ]
 
 

@@ -30,7 +30,10 @@ FEW_STEPS = [
 
 
 @pytest.mark.parametrize("name", shipped(CONFIG_DIR))
-def test_a_shipped_config_fits_and_tests(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_shipped_config_fits_and_tests(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a store a logger preset names by a relative path (mlflow.db) lands here
     for subcommand in ("fit", "test"):
         cli = cli_main([subcommand, "--config", name, "--trainer.default_root_dir", str(tmp_path), *QUIET, *FEW_STEPS])
         assert cli.trainer.state.finished, subcommand

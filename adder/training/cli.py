@@ -56,6 +56,7 @@ from adder.training.input_checks import (  # noqa: E402
     fit_data_to_model,
 )
 from adder.training.legacy import register_legacy_modules  # noqa: E402
+from adder.training.loggers import LoggerRuns, absolute_sqlite_uri, is_logger, logger_configs, mlflow_run_of  # noqa: E402
 from adder.training.module import (  # noqa: E402
     DEFAULT_LR_SCHEDULER,
     DEFAULT_OPTIMIZER,
@@ -135,6 +136,13 @@ class AdderCLI(LightningCLI):
         # stops at the first perfect validation after --early_stopping.min_steps.
         parser.add_lightning_class_args(StopAtTarget, "early_stopping")
         parser.set_defaults({"early_stopping.target": None})
+        # fit only; validate/test/predict take it too, so that they read a fit's config.yaml.
+        parser.add_argument(
+            "--test_after_fit",
+            type=bool,
+            default=False,
+            help="adder fit: test the best checkpoint (the last, if none was validated) into the same run",
+        )
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
         parser.add_lightning_class_args(CarryProbe, "carry_probe")
 
@@ -148,6 +156,8 @@ class AdderCLI(LightningCLI):
             self.config[subcommand].verbose = False  # Lightning's per-dataloader tables; ours is after_test
         if subcommand in ("validate", "test"):
             quiet_inventory(not self.config[subcommand].verbose)
+        if subcommand != "fit" and any(str(arg).split("=")[0] == "--test_after_fit" for arg in args or []):
+            raise InputError(f"--test_after_fit is a flag of adder fit, not of adder {subcommand}")
         if ckpt_path and ckpt_path not in CKPT_ALIASES:
             given = [arg[len("--model.") :].split("=")[0] for arg in args or [] if str(arg).startswith("--model.")]
             check_checkpoint_fits_flags(ckpt_path, self.config[subcommand], given)
@@ -163,17 +173,23 @@ class AdderCLI(LightningCLI):
         check_optimizers(config.get("optimizer"), config.get("lr_scheduler"), config.trainer.max_steps)
         if config.get("model"):
             fit_data_to_model(config.data, config.model)
-        logger = config.trainer.logger
-        # Only TensorBoard's run directories take more writers: a reused one gains an event file,
-        # where Lightning's CSVLogger deletes the metrics.csv it finds (other loggers: a new run).
-        if not str(getattr(logger, "class_path", "")).endswith("TensorBoardLogger"):
-            return
-        init_args = logger.init_args
         root = config.trainer.default_root_dir
-        if root and str(init_args.save_dir) == LOGGER_DEFAULTS["save_dir"]:
-            init_args.save_dir = root
-        # fit resumes the run; validate, test and predict of a run's checkpoint add to that run.
-        log_into_resumed_run(init_args, config.get("ckpt_path"), root, self.subcommand == "fit")
+        for logger in logger_configs(config.trainer.logger):
+            init_args = logger.init_args
+            if root and str(init_args.get("save_dir")) == LOGGER_DEFAULTS["save_dir"]:
+                init_args.save_dir = root  # "." follows --trainer.default_root_dir
+            if is_logger(logger, "MLFlowLogger"):
+                init_args.tracking_uri = absolute_sqlite_uri(init_args.get("tracking_uri"))
+                if init_args.get("run_id") is None:
+                    init_args.run_id = mlflow_run_of(ckpt_path)  # the run the checkpoint was logged to
+            # Only TensorBoard's run directories take more writers: a reused one gains an event
+            # file, where Lightning's CSVLogger deletes the metrics.csv it finds (a CSV gets a new run).
+            if is_logger(logger, "TensorBoardLogger"):
+                # fit resumes the run; validate, test and predict of a run's checkpoint add to it.
+                log_into_resumed_run(init_args, ckpt_path, root, self.subcommand == "fit")
+                self._quiet_own_checkpoint_dir(init_args)
+
+    def _quiet_own_checkpoint_dir(self, init_args: Any) -> None:
         if self.resumed_step is not None and init_args.get("version") is not None:
             # Its own checkpoints/ is not empty, of course: Lightning's warning is for new runs.
             own = os.path.join(str(init_args.save_dir), str(init_args.name), str(init_args.version), "checkpoints")
@@ -192,7 +208,7 @@ class AdderCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
-        trainer.callbacks += [Interruptible(), FitSummary()]
+        trainer.callbacks += [Interruptible(), FitSummary(), LoggerRuns()]
         given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
         use_step_progress_bar(trainer, given)
         return trainer
@@ -211,6 +227,18 @@ class AdderCLI(LightningCLI):
         run_dir = self.trainer.log_dir or self.trainer.default_root_dir  # every rank: it broadcasts
         if self.trainer.is_global_zero:
             print(fit_summary(self.trainer, run_dir), file=sys.stderr)
+        if self.config[self.subcommand].get("test_after_fit"):
+            self._test_after_fit()
+
+    def _test_after_fit(self) -> None:
+        checkpoint = self.trainer.checkpoint_callback
+        best = getattr(checkpoint, "best_model_path", "") or getattr(checkpoint, "last_model_path", "")
+        if not best:
+            raise InputError("--test_after_fit needs a checkpoint, and this fit saved none")
+        if self.trainer.is_global_zero:
+            print(f"testing {best}", file=sys.stderr)
+        self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best, verbose=False)
+        self.after_test()
 
     def after_validate(self) -> None:
         if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
@@ -222,7 +250,7 @@ class AdderCLI(LightningCLI):
             print(writers[0].summary)
 
     def after_test(self) -> None:
-        if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose"):
+        if self.trainer.is_global_zero and not self.config[self.subcommand].get("verbose", False):
             print(test_summary(self.trainer.callback_metrics))
 
 

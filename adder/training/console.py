@@ -101,12 +101,17 @@ def fit_summary(trainer: Trainer, run_dir: str) -> str:
         lines += [
             "next:",
             f"  adder fit --config {config} --ckpt_path {last} --trainer.max_steps N   # train on",
-            f"  adder test --ckpt_path {last}",
+            # With loggers of its own (a list, CSV, MLflow) the test takes them from the run's config.
+            f"  adder test {'' if _default_logger(trainer) else f'--config {config} '}--ckpt_path {last}",
             f"  adder add --ckpt {last} 123 456",
         ]
-    if trainer.loggers:
+    if any(type(logger).__name__ == "TensorBoardLogger" for logger in trainer.loggers):
         lines.append(f"  tensorboard --logdir {os.path.dirname(run_dir)}")
     return "\n".join(lines)
+
+
+def _default_logger(trainer: Trainer) -> bool:
+    return [type(logger).__name__ for logger in trainer.loggers] == ["TensorBoardLogger"]
 
 
 def resume_note(ckpt_path: str, step: int, max_steps: int, lr_scheduler: Any) -> str:

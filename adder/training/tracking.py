@@ -45,11 +45,13 @@ def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, bool | int
     """Nested config -> ``{"a.b": value}`` of TensorBoard-ready scalars.
 
     ``class_path``/``init_args`` pairs (an optimizer, a scheduler) become ``optimizer`` (the class)
-    and ``optimizer.lr`` etc.; None, booleans, lists and mappings are written as in config.yaml
-    (``null``, ``true``, inline YAML); integers are written as text, so that they read ``10``
-    rather than TensorBoard's ``10.000``; other numbers stay numbers.
+    and ``optimizer.lr`` etc. Each key keeps one type in every run, so that TensorBoard's HParams
+    columns of many runs stay numeric where they are numbers (a column that mixes text and numbers
+    turns to text): numbers stay numbers (integers as ``int``), None stays None (the logger leaves
+    it out of HParams: an empty cell, whatever the column's type), booleans, lists and mappings are
+    written as in config.yaml (``true``, inline YAML), since TensorBoard would file a bool as 0 or 1.
     """
-    flat: dict[str, bool | int | float | str] = {}
+    flat: dict[str, int | float | str | None] = {}
     for key, value in values.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping) and "class_path" in value:
@@ -62,14 +64,10 @@ def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, bool | int
     return flat
 
 
-def scalar(value: Any) -> bool | int | float | str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):  # TensorBoard would file a bool as the number 0 or 1
+def scalar(value: Any) -> int | float | str | None:
+    if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):  # TensorBoard shows every number to 5 digits: 10 would read 10.000
-        return str(value)
-    if isinstance(value, (float, str)):
+    if value is None or isinstance(value, (int, float, str)):
         return value
     if isinstance(value, (list, tuple, Mapping)):
         return yaml.safe_dump(_plain(value), default_flow_style=True, sort_keys=False, width=10**6).strip()
@@ -86,7 +84,7 @@ def _plain(value: Any) -> Any:
 
 def run_hparams(
     config: Mapping[str, Any], num_parameters: int, resolved: Mapping[str, Mapping[str, Any]] | None = None
-) -> dict[str, bool | int | float | str]:
+) -> dict[str, int | float | str | None]:
     """The HParams of a run: its configuration, flattened, with the values ``resolved`` (section ->
     key -> value) in place of the defaults they resolve, and its size."""
     wanted: dict[str, Any] = {key: config.get(key) for key in SECTIONS}
@@ -97,7 +95,7 @@ def run_hparams(
     wanted["seed_everything"] = config.get("seed_everything")
     wanted["ckpt_path"] = config.get("ckpt_path")
     flat = flatten(wanted)
-    flat["num_parameters"] = str(num_parameters)
+    flat["num_parameters"] = num_parameters
     return flat
 
 
@@ -143,6 +141,8 @@ class RunConfig(SaveConfigCallback):
             resolved["data"] = datamodule.effective_hparams()
         params = run_hparams(self.config.as_dict(), count_parameters(pl_module.model), resolved)
         for logger in trainer.loggers:
+            if trainer.ckpt_path and type(logger).__name__ == "MLFlowLogger":
+                continue  # MLflow refuses to change a logged param; a resumed run keeps its first ones
             logger.log_hyperparams(params)
 
 

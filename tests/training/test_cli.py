@@ -162,6 +162,10 @@ def assert_subset(wanted: dict, got: dict, path: str = "") -> None:
     for key, value in wanted.items():
         if isinstance(value, dict):
             assert_subset(value, got[key], f"{path}{key}.")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):  # a list of loggers
+            assert len(got[key]) == len(value), f"{path}{key}"
+            for k, (wanted_item, got_item) in enumerate(zip(value, got[key])):
+                assert_subset(wanted_item, got_item, f"{path}{key}.{k}.")
         else:
             assert got[key] == value, f"{path}{key}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,59 @@ def wait_for(url: str, server: subprocess.Popen, seconds: float = 90) -> None:
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.5)
     raise AssertionError(f"tensorboard did not answer {url} in {seconds} s")
+
+
+@contextlib.contextmanager
+def tensorboard_server(logdir: Path) -> Iterator[str]:
+    """A real TensorBoard over ``logdir``; yields its address."""
+    port = free_port()
+    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--reload_interval", "1"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/data/runs", server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_hparams_of_two_runs_compare_in_numeric_columns(tmp_path: Path) -> None:
+    # One run stops at no target (None), the other at 1.0; their hidden sizes differ (integers).
+    run_cli("fit", tmp_path, *tiny_fit_args(3), "--trainer.logger.init_args.version", "a")
+    run_cli(
+        "fit",
+        tmp_path,
+        *tiny_fit_args(3, "--early_stopping.target", "1.0", "--model.hidden_size", "12"),
+        "--trainer.logger.init_args.version",
+        "b",
+    )
+    with tensorboard_server(tmp_path / "lightning_logs") as base:
+        deadline = time.monotonic() + 60
+        while True:
+            experiment = request(f"{base}/data/plugin/hparams/experiment", {"experimentName": ""})
+            infos = {info["name"]: info for info in experiment.get("hparamInfos", [])}
+            if "early_stopping.target" in infos or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert infos["early_stopping.target"]["type"] == "DATA_TYPE_FLOAT64"
+        assert infos["model.hidden_size"]["type"] == "DATA_TYPE_FLOAT64"
+        assert infos["trainer.max_steps"]["type"] == "DATA_TYPE_FLOAT64"
+        groups = request(
+            f"{base}/data/plugin/hparams/session_groups",
+            {
+                "experimentName": "",
+                "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+                "colParams": [{"hparam": "model.hidden_size", "order": "ORDER_ASC"}],
+                "startIndex": 0,
+                "sliceSize": 10,
+            },
+        )["sessionGroups"]
+        assert [group["name"] for group in groups] == ["b", "a"]  # both rows, sorted as numbers (12 < 16)
+        by_name = {group["name"]: group["hparams"] for group in groups}
+        assert by_name["a"]["model.hidden_size"] == 16 and by_name["b"]["early_stopping.target"] == 1.0
+        assert "early_stopping.target" not in by_name["a"]  # None: an empty cell, not the text "null"
 
 
 def test_tensorboard_shows_one_run_with_its_config_and_test_metrics(tmp_path: Path) -> None:

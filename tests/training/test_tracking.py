@@ -26,8 +26,8 @@ def test_flatten_writes_the_config_as_tensorboard_scalars() -> None:
     }
     assert flatten(config) == {
         "model.cell": "gru",
-        "model.hidden_size": "16",
-        "model.eval_chunk_size": "null",
+        "model.hidden_size": 16,
+        "model.eval_chunk_size": None,
         "optimizer": "torch.optim.SGD",
         "optimizer.lr": 0.1,
         "optimizer.nesterov": "true",
@@ -62,12 +62,12 @@ def test_fit_then_tests_write_into_one_run(tmp_path: Path, capsys: pytest.Captur
     assert "epoch" not in logged
     params = hparams(run)
     assert params["optimizer"] == "torch.optim.Adam" and params["optimizer.lr"] == 0.002
-    assert params["data.num_digits"] == "3" and params["data.val_num_digits"] == "30"  # resolved, not null
+    assert params["data.num_digits"] == 3 and params["data.val_num_digits"] == 30  # resolved, not null
     assert params["model.state_noise"] == DEFAULT_STATE_NOISE  # the value the module used, not the config's null
-    assert params["trainer.max_steps"] == "6" and params["seed_everything"] == "0" and int(params["num_parameters"]) > 0
+    assert params["trainer.max_steps"] == 6 and params["seed_everything"] == 0 and params["num_parameters"] > 0
     # the tests' results sit at the step of the checkpoint they tested, not at step 0
     assert {step for step, _ in logged["test/exact_match/random/6"]} == {6}
-    assert params["ckpt_path"] == "null" and not any(key.startswith("_") for key in params)
+    assert "ckpt_path" not in params and not any(key.startswith("_") for key in params)
 
 
 @pytest.mark.slow
