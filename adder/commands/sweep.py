@@ -105,9 +105,11 @@ def run_command(args: argparse.Namespace) -> None:
                 continue  # the process that started the workers writes the report
             trials = queue.trials()
             done = sum(1 for t in trials if t.state.name == "COMPLETE")
+            pruned = sum(1 for t in trials if t.state.name == "PRUNED" and "pruned_at" in t.user_attrs)
             command = f"adder sweep {experiment.path}" + (" --quick" if args.quick else "")
             report = write_report(experiment, trials, docs_dir, command)
-            print(f"{experiment.name}: {done} of {queue.total()} trials done; report written to {report}")
+            stopped = f" ({pruned} pruned)" if pruned else ""
+            print(f"{experiment.name}: {done} of {queue.total()} trials done{stopped}; report written to {report}")
     except KeyboardInterrupt:
         print("interrupted: finished trials are kept, unfinished ones resume from their last checkpoint next time")
         raise SystemExit(130) from None

@@ -32,8 +32,17 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from adder.errors import first_line
+from adder.study.pruning import TrialPruned, TrialReporter
 from adder.study.runs import TrialFailed, run_trial
-from adder.study.spec import DEFAULT_GRACE, DEFAULT_RETRIES, Experiment, SweepError, metric_value, metric_values
+from adder.study.spec import (
+    DEFAULT_GRACE,
+    DEFAULT_RETRIES,
+    Experiment,
+    SweepError,
+    make_pruner,
+    metric_value,
+    metric_values,
+)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -88,6 +97,7 @@ class StudyQueue:
             storage=storage,
             directions=directions,
             sampler=sampler,
+            pruner=make_pruner(experiment.pruner),
             load_if_exists=True,
         )
         self.study_id = storage.get_study_id_from_name(self.study.study_name)
@@ -107,7 +117,7 @@ class StudyQueue:
             for seed in self.experiment.seeds:
                 if (point.label, seed) not in have:
                     attrs = {"point": point.label, "seed": seed, "flags": self.experiment.flags(point, self.quick)}
-                    self.study.enqueue_trial({}, user_attrs=attrs)
+                    self.study.enqueue_trial(self.experiment.trial_params(point, seed), user_attrs=attrs)
 
     def enqueue_start(self) -> None:
         """A waiting trial, with fixed params, for each of a search's start points not held yet."""
@@ -163,10 +173,20 @@ class StudyQueue:
                 self.storage.set_trial_user_attr(trial_id, "duplicate_of", duplicate)
                 self.storage.set_trial_state_values(trial_id, TrialState.PRUNED)
                 continue
+            # Its fixed params (a grid point, a start point, a resumed trial's) become the trial's
+            # params, with their distributions: what the sampler, the dashboard and the plots see.
+            claimed = optuna.trial.Trial(self.study, trial_id)
             if self.experiment.search is not None:
-                # A start point or a resumed trial: its fixed params become the trial's params,
-                # which is what the sampler learns from.
-                self.experiment.search.suggest(optuna.trial.Trial(self.study, trial_id))
+                self.experiment.search.suggest(claimed)
+            else:
+                for name, choices in self.experiment.param_space().items():
+                    claimed.suggest_categorical(name, choices)
+            if "resumes" in trial.user_attrs:  # its learning curve so far, so no step is reported twice
+                before = self.storage.get_trial(
+                    self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.user_attrs["resumes"])
+                )
+                for step, value in before.intermediate_values.items():
+                    self.storage.set_trial_intermediate_value(trial_id, step, value)
             return self.storage.get_trial(trial_id)
         search = self.experiment.search
         if search is None:
@@ -218,10 +238,17 @@ class StudyQueue:
         records: list[dict[str, Any]] = []
         try:
             with beating:
-                for seed in seeds:
-                    records.append(run_trial(self.experiment, flags, seed, self.run_dir(label, seed), self.quick))
+                for index, seed in enumerate(seeds):
+                    reporter = self._reporter(trial_id, index)
+                    run_dir = self.run_dir(label, seed)
+                    records.append(run_trial(self.experiment, flags, seed, run_dir, self.quick, reporter))
                     if self._hopeless(records):
                         break
+        except TrialPruned as pruned:  # its runs stay, up to the step it was stopped at
+            self.storage.set_trial_user_attr(trial_id, "pruned_at", pruned.step)
+            self.study.tell(trial.number, state=TrialState.PRUNED)
+            out(f"{prefix} ... {pruned}")
+            return
         except TrialFailed as error:
             self.storage.set_trial_user_attr(trial_id, "error", str(error))
             self.study.tell(trial.number, state=TrialState.FAIL)
@@ -244,6 +271,13 @@ class StudyQueue:
         steps = "/".join(str(r["steps"]) for r in records)
         seconds = sum(r["fit_seconds"] for r in records)
         out(f"{prefix} ... {steps} steps in {seconds:.0f} s, {self._headline(records)}")
+
+    def _reporter(self, trial_id: int, seed_index: int) -> TrialReporter | None:
+        """The trial's learning curve for Optuna; none for two objectives (Optuna's report takes one)."""
+        if len(self.study.directions) > 1:
+            return None
+        prune = self.experiment.pruner is not None
+        return TrialReporter(self.study, self.storage, trial_id, seed_index, prune)
 
     def _hopeless(self, records: list[dict[str, Any]]) -> bool:
         """Whether a search trial has already broken a constraint, which must hold on every seed:

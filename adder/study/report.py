@@ -71,6 +71,17 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
             f"{len(waiting)} interrupted trials are queued again and resume from their checkpoints next time.",
             "",
         ]
+    pruned = [t for t in trials if t.state == TrialState.PRUNED and "pruned_at" in t.user_attrs]
+    if pruned:
+        lines += [f"Trials the study's pruner ({experiment.pruner[0] if experiment.pruner else 'none'}) stopped:", ""]
+        lines += [
+            f"- trial {t.number} ({t.user_attrs.get('point')}): at step {t.user_attrs['pruned_at']}, "
+            f"val/exact_match {100 * t.value:.2f}%"
+            if t.value is not None
+            else f"- trial {t.number}"
+            for t in pruned
+        ]
+        lines.append("")
     if failed:
         lines += ["Trials that failed:", ""]
         lines += [f"- trial {t.number} ({t.user_attrs.get('point')}): {t.user_attrs['error']}" for t in failed]

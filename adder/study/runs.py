@@ -22,6 +22,7 @@ from typing import Any
 
 from adder.models import count_parameters
 from adder.models.checkpoints import LAST_CHECKPOINT
+from adder.study.pruning import TrialReporter
 from adder.study.spec import Experiment, command_line
 
 QUIET = {"trainer.enable_progress_bar": False, "trainer.enable_model_summary": False}
@@ -74,10 +75,16 @@ def _error_line(errors: io.StringIO, fallback: str) -> str:
 
 
 def run_trial(
-    experiment: Experiment, flags: Mapping[str, Any], seed: int, run_dir: Path, quick: bool
+    experiment: Experiment,
+    flags: Mapping[str, Any],
+    seed: int,
+    run_dir: Path,
+    quick: bool,
+    reporter: TrialReporter | None = None,
 ) -> dict[str, Any]:
-    """fit (or resume) and test one trial; returns its record. Raises TrialFailed with the
-    run's one-line error, or SystemExit(130/143) when the run was interrupted (Ctrl-C, SIGTERM)."""
+    """fit (or resume) and test one trial, its validations told to ``reporter``; returns its
+    record. Raises TrialFailed with the run's one-line error, TrialPruned when the study's pruner
+    stopped the fit (not tested then), or SystemExit(130/143) when the run was interrupted."""
     from adder.training.cli import main
 
     base = ["--config", str(experiment.config)] if experiment.config else []  # the CLI resolves shipped names
@@ -101,12 +108,14 @@ def run_trial(
     start = time.perf_counter()
     with captured() as errors:
         try:
-            fit = main(["fit", *fit_args])
+            fit = main(["fit", *fit_args], callbacks=[reporter] if reporter else [])
         except SystemExit as stop:
             if stop.code in (130, 143):
                 raise
             raise TrialFailed(_error_line(errors, f"fit exited with status {stop.code}")) from None
     seconds = time.perf_counter() - start
+    if reporter is not None and reporter.pruned is not None:
+        raise reporter.pruned
     with ctrl_c_deferred() as pressed:
         record = _test_and_record(experiment, fit, flags, seed, run_dir, seconds, base, quick)
         _write_record(run_dir, record)

@@ -26,6 +26,12 @@ or, instead of ``grid``/``points``, a search run by one of Optuna's samplers::
       constraints: ["test/exact_match/*/1000 >= 1"]        # on every seed; * matches any part
       start: [{model.cell: rnn, model.hidden_size: 20, optimizer.lr: 0.01}]  # run first (optional)
 
+Any study may name a pruner, which stops a trial whose ``val/exact_match`` at a validation trails
+the other trials' at that step (Optuna's; for studies that maximise one metric)::
+
+    pruner: median                          # or successive_halving, hyperband
+    pruner: {median: {n_startup_trials: 3, n_warmup_steps: 500}}   # with the pruner's arguments
+
 ``start`` lists points to try first, such as the best answers found so far by hand; they run before
 the sampler proposes any (Optuna's ``enqueue_trial``), and the sampler learns from their results.
 """
@@ -117,6 +123,8 @@ class Experiment:
     metric: str = "test/exact_match/random/10"
     samples: bool = False
     search: Search | None = None
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # the grid's keys and values, if a grid
+    pruner: tuple[str, dict[str, Any]] | None = None  # a PRUNERS name and its arguments
     path: str = ""  # as shown in reports and commands
     source: str = ""  # the file it was read from
 
@@ -129,6 +137,24 @@ class Experiment:
         if quick:  # a point may set a budget of its own; --quick still caps it
             merged.update({k: v for k, v in self.quick.items() if k.startswith("trainer.")})
         return merged
+
+    def param_space(self) -> dict[str, list[Any]]:
+        """A grid study's trial params and their choices (Optuna categorical distributions): the
+        grid's keys, or ``point`` for explicit points, and ``seed``."""
+        space = {key: [choice(v) for v in values] for key, values in self.grid.items()}
+        if not self.grid:
+            space["point"] = [p.label for p in self.points]
+        return {**space, "seed": list(self.seeds)}
+
+    def trial_params(self, point: Point, seed: int) -> dict[str, Any]:
+        """The params of the trial that runs ``point`` with ``seed``."""
+        params = {key: choice(point.flags[key]) for key in self.grid} if self.grid else {"point": point.label}
+        return {**params, "seed": seed}
+
+
+def choice(value: Any) -> Any:
+    """A grid value as an Optuna categorical choice (None, bool, int, float or str): others as text."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else _text(value)
 
 
 KNOWN_KEYS = {
@@ -146,6 +172,13 @@ KNOWN_KEYS = {
     "reference_note",
     "metric",
     "samples",
+    "pruner",
+}
+#: Optuna's pruners a study may name, by the names study files use.
+PRUNERS = {
+    "median": "MedianPruner",
+    "successive_halving": "SuccessiveHalvingPruner",
+    "hyperband": "HyperbandPruner",
 }
 
 
@@ -182,6 +215,7 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
         raise SweepError(
             f"{path}: config {config!r} is neither a file nor a shipped config ({', '.join(config_files.shipped())})"
         )
+    pruner = _pruner(path, raw.get("pruner"), search)
     return Experiment(
         name=str(raw["name"]),
         title=str(raw.get("title", raw["name"])),
@@ -196,9 +230,45 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
         metric=str(raw.get("metric", "test/exact_match/random/10")),
         samples=bool(raw.get("samples", False)),
         search=search,
+        grid={key: list(values) for key, values in (raw.get("grid") or {}).items()},
+        pruner=pruner,
         path=_display(path),
         source=str(path),
     )
+
+
+def _pruner(path: Path, raw: Any, search: Search | None) -> tuple[str, dict[str, Any]] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        name, arguments = raw, {}
+    elif isinstance(raw, dict) and len(raw) == 1 and isinstance(next(iter(raw.values())) or {}, dict):
+        ((name, arguments),) = raw.items()
+        arguments = arguments or {}
+    else:
+        raise SweepError(f"{path}: pruner is a name or {{name: {{arguments}}}}, got {raw!r}")
+    if name not in PRUNERS:
+        raise SweepError(f"{path}: pruner {name!r} is not one of {', '.join(PRUNERS)}")
+    try:
+        make_pruner((name, arguments))
+    except (TypeError, ValueError) as error:
+        raise SweepError(f"{path}: pruner {name}: {error}") from None
+    # Trials report val/exact_match, which a pruner compares in the study's direction.
+    if search is not None and [d for d, _ in search.objectives] != ["maximize"]:
+        raise SweepError(
+            f"{path}: a pruner needs a search with one objective to maximize (it compares val/exact_match)"
+        )
+    return name, dict(arguments)
+
+
+def make_pruner(pruner: tuple[str, dict[str, Any]] | None) -> Any:
+    """The Optuna pruner a study names; Optuna's NopPruner (prune nothing) for none."""
+    import optuna
+
+    if pruner is None:
+        return optuna.pruners.NopPruner()
+    name, arguments = pruner
+    return getattr(optuna.pruners, PRUNERS[name])(**arguments)
 
 
 def _search(path: Path, raw: Any) -> Search:

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 # jsonargparse 4.49+ warns about APIs that Lightning itself still calls; not actionable here.
@@ -22,6 +23,7 @@ import torch  # noqa: E402
 from jsonargparse import ActionConfigFile  # noqa: E402
 from lightning import Trainer  # noqa: E402
 from lightning.fabric.utilities.exceptions import MisconfigurationException  # noqa: E402
+from lightning.pytorch.callbacks import Callback  # noqa: E402
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, LRSchedulerTypeTuple  # noqa: E402
 from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E402
 from torch.optim import Optimizer  # noqa: E402
@@ -102,6 +104,10 @@ class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
 
 
 class AdderCLI(LightningCLI):
+    def __init__(self, *args: Any, callbacks: Sequence[Callback] = (), **kwargs: Any) -> None:
+        self.extra_callbacks = list(callbacks)  # given in code (a study's trial reporter), not by flags
+        super().__init__(*args, **kwargs)
+
     def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
         kwargs.setdefault("dump_header", [f"lightning.pytorch=={lightning.__version__}", *header_lines(provenance())])
         parser = OneLineErrorParser(**kwargs)
@@ -208,7 +214,7 @@ class AdderCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
-        trainer.callbacks += [Interruptible(), FitSummary(), LoggerRuns()]
+        trainer.callbacks += [Interruptible(), FitSummary(), LoggerRuns(), *self.extra_callbacks]
         given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
         use_step_progress_bar(trainer, given)
         return trainer
@@ -261,8 +267,9 @@ def _close_process_group() -> None:
         torch.distributed.destroy_process_group()
 
 
-def main(args: ArgsType = None) -> AdderCLI:
-    """Run the CLI (``args`` as a list for in-process use, default ``sys.argv[1:]``)."""
+def main(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
+    """Run the CLI (``args`` as a list for in-process use, default ``sys.argv[1:]``), with
+    ``callbacks`` added to the trainer's."""
     quiet_known_warnings()
     register_legacy_modules()
     if args is None or isinstance(args, (list, tuple)):
@@ -279,6 +286,7 @@ def main(args: ArgsType = None) -> AdderCLI:
             save_config_callback=RunConfig,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
+            callbacks=callbacks,
             # The first screen of `adder fit --help` says what a newcomer needs, not a hundred
             # lines of usage of every --trainer.* flag (they are all listed below, group by group).
             parser_kwargs={sub: {"usage": HELP_USAGE, "description": HELP_DESCRIPTION} for sub in SUBCOMMANDS},

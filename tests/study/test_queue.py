@@ -78,6 +78,9 @@ def test_a_killed_worker_s_trial_is_resumed_from_its_checkpoint(tmp_path: Path) 
     assert "stopped" in resumed.user_attrs["why"]
     assert resumed.state.name == "COMPLETE" and resumed.user_attrs["resumes"] == 0
     assert resumed.user_attrs["records"][0]["steps"] == 12  # the step count the study asked for
+    # The dead trial reported step 3 and 6; the copy holds them and adds 9 and 12, each once.
+    assert sorted(dead.intermediate_values) == [3, 6] and sorted(resumed.intermediate_values) == [3, 6, 9, 12]
+    assert resumed.intermediate_values[6] == dead.intermediate_values[6]
     run = tmp_path / "runs" / "killed" / "only" / "seed0"
     assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 12
     steps = [step for step, _ in scalars(run)["train/loss"]]
