@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from adder.commands.arguments import non_negative_int, plain_text, positive_int
-from adder.study.spec import DEFAULT_GRACE, DEFAULT_RETRIES, Experiment, SweepError, load_experiment
+from adder.study.spec import DEFAULT_GRACE, DEFAULT_RETRIES, PRUNERS, Experiment, SweepError, load_experiment
 
 __all__ = ["SweepError", "add_parser", "load_experiment", "run_command"]
 
@@ -68,6 +68,12 @@ def add_parser(commands: Any) -> None:
         default=DEFAULT_RETRIES,
         help=f"times a trial whose worker died is run again before it is recorded as failed (default: {DEFAULT_RETRIES})",
     )
+    sweep.add_argument(
+        "--pruner",
+        choices=["none", *PRUNERS],
+        default=None,
+        help="the pruner, with its default arguments, in place of the study's own (none: no pruning)",
+    )
     sweep.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one of --jobs' processes
     sweep.set_defaults(run=run_command)
 
@@ -77,7 +83,7 @@ def run_command(args: argparse.Namespace) -> None:
     names = args.experiments[1:] if report_only else args.experiments
     if not names:
         raise SweepError("give the studies to report on: adder sweep report STUDY ...")
-    experiments = [load_experiment(name) for name in names]
+    experiments = [load_experiment(name, pruner=args.pruner) for name in names]
     # Optuna and Lightning are imported here, not at the top: `adder add` starts without them.
     from adder.study.queue import StudyQueue, open_storage, study_name
     from adder.study.report import write_report
@@ -137,6 +143,8 @@ def _run_workers(experiment: Experiment, args: argparse.Namespace, runs_dir: Pat
         command += ["--storage", args.storage]
     if args.quick:
         command.append("--quick")
+    if args.pruner:
+        command += ["--pruner", args.pruner]
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     workers = [subprocess.Popen(command, env=env) for _ in range(args.jobs)]

@@ -33,6 +33,8 @@ class LayerProbe:
     majority: float  # accuracy of always guessing the commoner carry value: the floor to beat
     projection: Tensor  # (points, 2): held-out states on their first two principal components
     carry: Tensor  # (points,): the carry into the next position of each projected state
+    states: Tensor  # (points, hidden_size): those states themselves, standardised (for TensorBoard's Projector)
+    positions: Tensor  # (points,): the digit position (0: least significant) each state was read at
 
 
 @torch.no_grad()
@@ -111,7 +113,11 @@ def probe_carry(
         points = features[half:][:max_points]
         _, _, directions = torch.linalg.svd(features[:half] - features[:half].mean(0), full_matrices=False)
         projection = (points @ directions[:2].T).cpu()
-        results.append(LayerProbe(layer, accuracy, max(share, 1 - share), projection, held_out[:max_points].cpu()))
+        positions = torch.arange(points.shape[0]) % (states.shape[1] - 1)  # rows run position-fastest
+        majority = max(share, 1 - share)
+        results.append(
+            LayerProbe(layer, accuracy, majority, projection, held_out[:max_points].cpu(), points.cpu(), positions)
+        )
     model.train(was_training)
     return results
 

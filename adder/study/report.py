@@ -89,7 +89,7 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
     samples = [(label, records[0]["samples"]) for label, records in grouped.items() if records[0].get("samples")]
     if samples:
         lines += _samples_table(samples)
-    for title, name in _plots(experiment, grouped, docs_dir):
+    for title, name in _plots(experiment, grouped, docs_dir) + _search_plots(experiment, trials, docs_dir):
         lines += [f"![{title}]({name})", ""]
     commands = [r["command"] for records in grouped.values() for r in records]
     if commands:
@@ -134,8 +134,12 @@ def _search_table(experiment: Experiment, trials: Sequence[FrozenTrial]) -> list
         header.append("constraints")
     feasible = [t for t in done if all(v <= 0 for v in t.user_attrs.get("constraints", []))]
     lines = [
-        f"{len(done)} trials done of {search.trials}; {len(feasible)} meet every constraint"
-        + (f" ({', '.join(f'`{p} {op} {b:g}`' for p, op, b in search.constraints)})" if search.constraints else "")
+        f"{len(done)} trials done of {search.trials}"
+        + (
+            f"; {len(feasible)} meet every constraint ({', '.join(f'`{p} {op} {b:g}`' for p, op, b in search.constraints)})"
+            if search.constraints
+            else ""
+        )
         + ". Best first:",
         "",
         "| " + " | ".join(header) + " |",
@@ -247,6 +251,51 @@ def _plots(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]], doc
     figure.savefig(docs_dir / name, dpi=110)
     plt.close(figure)
     written.append(("final metric", name))
+    return written
+
+
+def _search_plots(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir: Path) -> list[tuple[str, str]]:
+    """Optuna's own pictures of a search: the optimisation history, the parameters' importances
+    and, for two objectives, the Pareto front; none without matplotlib or finished trials."""
+    search = experiment.search
+    done = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+    if search is None or not done or pyplot() is None:
+        return []
+    import warnings
+
+    import optuna
+    from optuna.visualization import matplotlib as optuna_plots
+
+    study = optuna.create_study(directions=[d for d, _ in search.objectives])  # in memory, for the plots
+    study.add_trials([t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)])
+    names = [f"{d} {m}" for d, m in search.objectives]
+    first = {"target": lambda t: t.values[0], "target_name": names[0]} if len(names) > 1 else {"target_name": names[0]}
+    plots: list[tuple[str, str, Any]] = [
+        ("optimisation history", "history", lambda: optuna_plots.plot_optimization_history(study, **first))
+    ]
+    if len({tuple(sorted(t.params.items())) for t in done}) > 1:  # importances need trials that differ
+        plots.append(
+            ("parameter importances", "importances", lambda: optuna_plots.plot_param_importances(study, **first))
+        )
+    if len(names) == 2:
+        plots.append(("Pareto front", "pareto", lambda: optuna_plots.plot_pareto_front(study, target_names=names)))
+    written = []
+    plt = pyplot()
+    for title, suffix, draw in plots:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
+            try:
+                axes = draw()
+            except (ValueError, RuntimeError, ZeroDivisionError) as error:  # too few trials for that picture
+                print(f"note: no {title} plot: {error}")
+                continue
+        figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
+        figure.set_size_inches(10, 4.5)  # Optuna puts the legend outside the axes
+        figure.tight_layout()
+        name = f"{experiment.name}_{suffix}.png"
+        figure.savefig(docs_dir / name, dpi=110)
+        plt.close(figure)
+        written.append((title, name))
     return written
 
 

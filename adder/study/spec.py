@@ -182,8 +182,9 @@ PRUNERS = {
 }
 
 
-def load_experiment(name_or_path: str | Path) -> Experiment:
-    """The study in a file, or the shipped study of that name."""
+def load_experiment(name_or_path: str | Path, pruner: str | None = None) -> Experiment:
+    """The study in a file, or the shipped study of that name; ``pruner`` (a PRUNERS name, or
+    ``none``) in place of the file's own."""
     path = Path(config_files.resolve(str(name_or_path), config_files.EXPERIMENT_DIR))
     try:
         raw = yaml.safe_load(path.read_text())
@@ -215,7 +216,9 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
         raise SweepError(
             f"{path}: config {config!r} is neither a file nor a shipped config ({', '.join(config_files.shipped())})"
         )
-    pruner = _pruner(path, raw.get("pruner"), search)
+    if pruner is not None:
+        raw["pruner"] = None if pruner == "none" else pruner
+    chosen_pruner = _pruner(path, raw.get("pruner"), search)
     return Experiment(
         name=str(raw["name"]),
         title=str(raw.get("title", raw["name"])),
@@ -231,7 +234,7 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
         samples=bool(raw.get("samples", False)),
         search=search,
         grid={key: list(values) for key, values in (raw.get("grid") or {}).items()},
-        pruner=pruner,
+        pruner=chosen_pruner,
         path=_display(path),
         source=str(path),
     )

@@ -321,6 +321,35 @@ class Interruptible(Callback):
             self._previous = None
 
 
+#: TensorBoard's Custom Scalars tab: related curves on one chart (tags are regular expressions).
+SCALAR_LAYOUT = {
+    "adder": {
+        "loss (train)": ["Multiline", ["^train/loss$"]],
+        "digit accuracy (train, validation)": ["Multiline", ["^train/digit_acc$", "^val/digit_acc$"]],
+        "exact match (validation)": ["Multiline", ["^val/exact_match$", "^val/exact_match_best$"]],
+        "learning rate": ["Multiline", ["^train/lr$"]],
+    },
+    "test exact match by kind (x: digits)": {
+        "every kind": ["Multiline", ["^test_by_length/exact_match/"]],
+    },
+}
+
+
+class ScalarLayout(Callback):
+    """Writes SCALAR_LAYOUT into the run (TensorBoard loggers only), when fit or test starts."""
+
+    def _write(self, trainer: L.Trainer) -> None:
+        writer = tensorboard_writer(trainer)
+        if writer is not None:
+            writer.add_custom_scalars(SCALAR_LAYOUT)
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._write(trainer)
+
+    def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._write(trainer)
+
+
 class CarryProbe(Callback):
     """After ``test``, probes what each recurrent layer's hidden state holds (:mod:`adder.evaluation.probe`):
     logs ``test/carry_probe/layer<k>`` (held-out accuracy of a linear probe for the carry into the
@@ -350,9 +379,18 @@ class CarryProbe(Callback):
             pl_module.log(f"test/carry_probe/layer{probe.layer}", probe.accuracy, sync_dist=True)
         writer = tensorboard_writer(trainer)
         figure = probe_figure(probes, f"{model.cell}: hidden states at {num_digits} digits") if writer else None
+        step = int(getattr(pl_module, "checkpoint_step", trainer.global_step))
         if figure is not None:
-            writer.add_figure(
-                "test/carry_probe", figure, int(getattr(pl_module, "checkpoint_step", trainer.global_step))
+            writer.add_figure("test/carry_probe", figure, step)
+        for probe in probes if writer is not None else []:
+            # The Projector tab: the same states in full, to turn, search and colour by carry or position.
+            labels = [[str(int(c)), str(int(p))] for c, p in zip(probe.carry, probe.positions)]
+            writer.add_embedding(
+                probe.states,
+                metadata=labels,
+                metadata_header=["carry", "position"],
+                tag=f"carry_probe_layer{probe.layer}",
+                global_step=step,
             )
 
 

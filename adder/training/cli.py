@@ -35,6 +35,7 @@ from adder.training.callbacks import (  # noqa: E402
     CarryProbe,
     Interruptible,
     PredictionWriter,
+    ScalarLayout,
     StopAtTarget,
     interrupt_signal,
     use_step_progress_bar,
@@ -214,7 +215,7 @@ class AdderCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
-        trainer.callbacks += [Interruptible(), FitSummary(), LoggerRuns(), *self.extra_callbacks]
+        trainer.callbacks += [Interruptible(), FitSummary(), LoggerRuns(), ScalarLayout(), *self.extra_callbacks]
         given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
         use_step_progress_bar(trainer, given)
         return trainer

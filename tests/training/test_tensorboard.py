@@ -155,6 +155,26 @@ def test_tensorboard_shows_one_run_with_its_config_and_test_metrics(tmp_path: Pa
             assert response.read(8) == b"\x89PNG\r\n\x1a\n"
         assert image["step"] == 6  # at the step of the tested checkpoint
 
+        # Custom Scalars: the run's layout, train and validation of a metric on one chart.
+        layout = request(f"{base}/data/plugin/custom_scalars/layout")
+        charts = {chart["title"]: chart for category in layout["category"] for chart in category["chart"]}
+        assert charts["digit accuracy (train, validation)"]["multiline"]["tag"] == [
+            "^train/digit_acc$",
+            "^val/digit_acc$",
+        ]
+        # The Projector: each layer's hidden states of the probe's sums, labelled by carry and position.
+        assert "version_0" in request(f"{base}/data/plugin/projector/runs")
+        info = request(f"{base}/data/plugin/projector/info?run=version_0")
+        embeddings = {e["tensorName"]: e for e in info["embeddings"]}
+        assert {"carry_probe_layer1", "carry_probe_layer2"} <= set(embeddings)
+        shape = embeddings["carry_probe_layer1"]["tensorShape"]
+        assert shape[1] == 16  # the hidden size
+        metadata_url = f"{base}/data/plugin/projector/metadata?run=version_0&name=carry_probe_layer1"
+        with urllib.request.urlopen(metadata_url, timeout=10) as response:
+            rows = response.read().decode().splitlines()
+        assert rows[0].split("\t") == ["carry", "position"] and len(rows) == shape[0] + 1
+        assert {row.split("\t")[0] for row in rows[1:]} == {"0", "1"}
+
         experiment = request(f"{base}/data/plugin/hparams/experiment", {"experimentName": ""})
         columns = {info["name"] for info in experiment["hparamInfos"]}
         metrics = {info["name"]["tag"] for info in experiment["metricInfos"]}
