@@ -166,10 +166,10 @@ def test_tensorboard_shows_one_run_with_its_config_and_test_metrics(tmp_path: Pa
         assert "version_0" in request(f"{base}/data/plugin/projector/runs")
         info = request(f"{base}/data/plugin/projector/info?run=version_0")
         embeddings = {e["tensorName"]: e for e in info["embeddings"]}
-        assert {"carry_probe_layer1", "carry_probe_layer2"} <= set(embeddings)
-        shape = embeddings["carry_probe_layer1"]["tensorShape"]
+        assert {"carry_probe_layer1:00006", "carry_probe_layer2:00006"} <= set(embeddings)  # tag:step
+        shape = embeddings["carry_probe_layer1:00006"]["tensorShape"]
         assert shape[1] == 16  # the hidden size
-        metadata_url = f"{base}/data/plugin/projector/metadata?run=version_0&name=carry_probe_layer1"
+        metadata_url = f"{base}/data/plugin/projector/metadata?run=version_0&name=carry_probe_layer1:00006"
         with urllib.request.urlopen(metadata_url, timeout=10) as response:
             rows = response.read().decode().splitlines()
         assert rows[0].split("\t") == ["carry", "position"] and len(rows) == shape[0] + 1
