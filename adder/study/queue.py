@@ -104,7 +104,10 @@ class StudyQueue:
 
     # ---------------------------------------------------------------------------- the queue
     def trials(self, *states: TrialState) -> list[FrozenTrial]:
-        return self.storage.get_all_trials(self.study_id, deepcopy=False, states=states or None)
+        # Through the study, not the storage: for an RDB storage Optuna keeps a cache of the trials
+        # it has seen, and a trial another worker created must enter it before this worker sets
+        # its params (Optuna looks it up there, and fails on a trial it has not seen).
+        return self.study.get_trials(deepcopy=False, states=states or None)
 
     def total(self) -> int:
         search = self.experiment.search
