@@ -1,7 +1,7 @@
 """The ``adder`` command (also ``python -m adder``).
 
     adder fit|validate|test|predict ...   train and evaluate with the Lightning CLI (adder.training.cli)
-    adder add|evaluate ...                use a trained checkpoint (no Lightning needed)
+    adder add|evaluate|verify ...         use a trained checkpoint (no Lightning needed)
     adder sweep ...                       run a study of many training runs
 
 Lightning is imported only for the commands that train, so ``adder add`` starts as fast as
@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from adder.commands import add, evaluate, sweep
+from adder.commands import add, evaluate, sweep, verify
 from adder.errors import InputError, OneLineErrors
 
 #: Subcommands that LightningCLI runs.
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=text, add_help=False)  # listed for --help; run by adder.training.cli
     add.add_parser(commands)
     evaluate.add_parser(commands)
+    verify.add_parser(commands)
     sweep.add_parser(commands)
     return parser
 
@@ -55,11 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parsed = build_parser().parse_args(args)
     try:
-        parsed.run(parsed)
+        status = parsed.run(parsed)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

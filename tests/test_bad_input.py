@@ -73,6 +73,10 @@ CATALOGUE = [
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--lengths", "1000000000"], "too large"),
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--size", "0"], "--size"),
     ("adder", ["evaluate", "--ckpt", "{mlp}", "--lengths", "100"], "adds only 3-digit numbers"),
+    ("adder", ["verify", "--ckpt", "{mlp}"], "Elman RNN"),
+    ("adder", ["verify", "--ckpt", "/does/not/exist.ckpt"], "not found"),
+    ("adder", ["verify", "--ckpt", "{decimal}", "--time-limit", "0"], "--time-limit"),
+    ("adder", ["verify", "--ckpt", "{decimal}", "--time-limit", "soon"], "--time-limit"),
     ("adder", ["subtract", "1", "2"], "invalid choice"),
     # A model flag beside --ckpt_path that the checkpoint's own hyperparameters would override.
     ("train", ["test", "--ckpt_path", "{decimal}", "--model.hidden_size", "32"], "would not be used"),

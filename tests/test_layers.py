@@ -17,6 +17,7 @@ LAYERS = {
     "problems": 1,
     "models": 2,
     "evaluation": 3,
+    "verification": 3,
     "training": 4,
     "commands": 5,
     "study": 5,
@@ -51,7 +52,7 @@ def test_imports_point_down(path: Path) -> None:
 def test_the_layers_below_training_import_no_lightning() -> None:
     code = (
         "import sys, adder.problems.suites, adder.models.checkpoints, adder.evaluation.runner, "
-        "adder.evaluation.probe, adder.commands.add, adder.commands.evaluate; "
+        "adder.evaluation.probe, adder.commands.add, adder.commands.evaluate, adder.commands.verify; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('lightning', 'pytorch_lightning', 'optuna')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

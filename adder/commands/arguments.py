@@ -36,11 +36,16 @@ def _int_at_least(text: str, lowest: int, what: str) -> int:
     return value
 
 
-def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
-    """--ckpt and --chunk-size, as ``add`` and ``evaluate`` both take them."""
+def add_ckpt_argument(parser: argparse.ArgumentParser) -> None:
+    """--ckpt, as every command that reads a trained model takes it."""
     parser.add_argument(
         "--ckpt", help="checkpoint file (default: the newest lightning_logs/*/checkpoints/last.ckpt here)"
     )
+
+
+def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """--ckpt and --chunk-size, as ``add`` and ``evaluate`` both take them."""
+    add_ckpt_argument(parser)
     parser.add_argument(
         "--chunk-size",
         type=positive_int,

@@ -1,0 +1,60 @@
+"""Binary adders with weights set by hand, as checkpoints ``adder add`` and ``adder verify`` read.
+
+Three tanh units ``u_k = tanh(K (a + b + c - k + 1/4))``, k = 1, 2, 3, the carry read as
+``c = (u_2 + 1) / 2`` and the sum bit as ``u_1 - u_2 + u_3 > 0``: an exact adder, since each unit
+says whether a + b + c reaches k. Variants break it on purpose.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+
+from adder.models import ModelConfig, RecurrentAdder
+
+GAIN = 20.0
+CONFIG = ModelConfig(cell="rnn", encoding="scalar", hidden_size=3, base=2, num_digits=8)
+
+
+def exact_adder(thresholds: tuple[float, float, float] = (1, 2, 3)) -> RecurrentAdder:
+    """The exact adder; other ``thresholds`` (k above) give one that adds some digits wrong."""
+    model = RecurrentAdder(CONFIG)
+    with torch.no_grad():
+        rnn = model.rnn
+        rnn.weight_ih_l0.fill_(GAIN)
+        recurrent = torch.zeros(3, 3)
+        recurrent[:, 1] = GAIN / 2  # every unit reads the carry c = (u_2 + 1) / 2
+        rnn.weight_hh_l0.copy_(recurrent)
+        rnn.bias_ih_l0.copy_(torch.tensor([GAIN * (0.75 - k) for k in thresholds]))
+        rnn.bias_hh_l0.zero_()
+        model.head.weight.copy_(torch.tensor([[0.0, 0.0, 0.0], [1.0, -1.0, 1.0]]))
+        model.head.bias.zero_()
+    return model.eval()
+
+
+def leaky_adder(delta: float = 0.002) -> RecurrentAdder:
+    """The exact adder with a carry that leaks along a run of 1 + 0 pairs: there the carry unit
+    follows ``u -> tanh(2 u - theta)``, just past the saddle-node bifurcation (theta*) at which
+    a fixed point near 1 would hold it. With no fixed point the carry drifts slowly through the
+    bottleneck, right for many positions, then falls to 0."""
+    model = exact_adder()
+    slope = 2.0
+    fixed = math.sqrt(1 - 1 / slope)  # where tanh(slope u - theta*) touches u
+    theta = slope * fixed - math.atanh(fixed) + delta
+    with torch.no_grad():
+        rnn = model.rnn
+        rnn.weight_hh_l0[1, 1] = slope
+        rnn.weight_ih_l0[1] = GAIN
+        rnn.bias_ih_l0[1] = -GAIN - theta  # a + b = 1: -theta; 0: far below; 2: far above
+    return model.eval()
+
+
+def save(model: RecurrentAdder, path: Path) -> Path:
+    """``model`` as a checkpoint of the shape Lightning writes (the weights under ``model.``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    hparams = {key: getattr(model.config, key) for key in ModelConfig.keys()}
+    state = {f"model.{key}": value for key, value in model.state_dict().items()}
+    torch.save({"state_dict": state, "hyper_parameters": hparams}, path)
+    return path

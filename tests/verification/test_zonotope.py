@@ -1,0 +1,80 @@
+"""The abstract domain holds every point it claims to: sampled points of a set, mapped by the real
+function, land in the abstract image."""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adder.models import ModelConfig, RecurrentAdder
+from adder.verification.elman import ElmanAdder
+from adder.verification.zonotope import Zonotope
+
+
+def random_zonotope(seed: int, sets: int, generators: int, size: int, scale: float) -> Zonotope:
+    generator = torch.Generator().manual_seed(seed)
+    center = torch.randn(sets, size, generator=generator, dtype=torch.float64) * 2
+    gens = torch.randn(sets, generators, size, generator=generator, dtype=torch.float64) * scale
+    return Zonotope(center, gens)
+
+
+def points_of(sets: Zonotope, count: int, seed: int) -> torch.Tensor:
+    """(N, count, D) points of each set, corners included (eps at +-1) as well as inner ones."""
+    generator = torch.Generator().manual_seed(seed)
+    n, g, _ = sets.generators.shape
+    eps = torch.rand(n, count, g, generator=generator, dtype=torch.float64) * 2 - 1
+    eps[:, : count // 2] = eps[:, : count // 2].sign()
+    return sets.center[:, None] + eps @ sets.generators
+
+
+def inside(points: torch.Tensor, sets: Zonotope) -> bool:
+    low, high = sets.bounds()
+    return bool(((points >= low[:, None] - 1e-12) & (points <= high[:, None] + 1e-12)).all())
+
+
+@given(st.integers(0, 10_000), st.floats(0.01, 3.0))
+def test_tanh_holds_the_image_of_every_point(seed: int, scale: float) -> None:
+    sets = random_zonotope(seed, 4, 3, 5, scale)
+    points = points_of(sets, 200, seed)
+    image = sets.tanh()
+    # The image is a zonotope, not its box: check points against the box and a random direction.
+    assert inside(torch.tanh(points), image)
+    direction = torch.randn(5, dtype=torch.float64)
+    reach = (image.generators @ direction).abs().sum(1)
+    values = torch.tanh(points) @ direction
+    assert bool((values <= (image.center @ direction + reach)[:, None] + 1e-12).all())
+    assert bool((values >= (image.center @ direction - reach)[:, None] - 1e-12).all())
+
+
+@given(st.integers(0, 10_000))
+def test_the_pieces_of_a_split_cover_the_set(seed: int) -> None:
+    whole = random_zonotope(seed, 1, 3, 4, 1.0)
+    pieces = whole.split(0.3, 64)
+    assert 1 < len(pieces.center) <= 64
+    points = points_of(whole, 300, seed)[0]  # (count, D)
+    # Each point is c + eps @ G; the piece along every cut axis is the one its eps falls in.
+    low, high = pieces.bounds()
+    covered = ((points[:, None] >= low[None] - 1e-12) & (points[:, None] <= high[None] + 1e-12)).all(-1).any(-1)
+    assert bool(covered.all())
+
+
+@given(st.integers(0, 10_000), st.sampled_from([1, 2]))
+def test_one_step_of_an_rnn_holds_every_float32_state(seed: int, layers: int) -> None:
+    torch.manual_seed(seed)
+    model = RecurrentAdder(ModelConfig(cell="rnn", hidden_size=5, num_layers=layers, input_size=3, base=3)).eval()
+    net = ElmanAdder.from_model(model)
+    sets = random_zonotope(seed, 1, 4, net.state_size, 0.1)
+    sets = Zonotope(sets.center.clamp(-0.9, 0.9), sets.generators)
+    points = points_of(sets, 300, seed)[0]
+    a, b = seed % 3, (seed // 3) % 3
+    image = net.step_set(sets, net.pair_inputs[a, b][None], torch.zeros(1, net.hidden_size, dtype=torch.float64))
+    # The float32 network itself, from float32 states (which lie in the set only up to rounding).
+    state = points.float().reshape(-1, layers, 5).transpose(0, 1).contiguous()
+    digits_a, digits_b = torch.full((len(points), 1), a), torch.full((len(points), 1), b)
+    with torch.no_grad():
+        _, after = model.rnn(model.encoder(digits_a, digits_b), state)
+    after = after.transpose(0, 1).reshape(len(points), -1).double()
+    low, high = image.bounds()
+    slack = 1e-6  # the float32 start states are off the float64 ones by a rounding
+    assert bool(((after >= low - slack) & (after <= high + slack)).all())
