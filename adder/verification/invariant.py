@@ -161,11 +161,16 @@ class Prover:
 
     # ------------------------------------------------------------------ candidate boxes
     def sampled_boxes(self, history: int, sequences: int = 1000, length: int = 200, seed: int = 0) -> Tensor:
-        """(classes, 2, D): per class, a frame (``self.origin``, ``self.axes``: the mean and the
-        principal axes of the states sampled in the class) and the low and high corner of those
-        states in it (inf where none was seen). The states come from random sums: half of them
-        uniform digits, half mostly carry chains. An oriented box hugs a class far closer than
-        an axis-aligned one: the states of a class lie along a few directions of the state space."""
+        """(classes, 2, D): per class, a frame (``self.origin``, ``self.axes``) and the low and
+        high corner, in it, of the states sampled in the class (inf where none was seen). The
+        states come from random sums: half of them uniform digits, half mostly carry chains.
+
+        The frame's origin is the class's mean state; its axes are the eigenvectors of the step's
+        Jacobian there, for the class's last digit pair (real and imaginary parts of a complex
+        pair). Along a run of that pair, the class maps into itself, and in this frame each side
+        of its box shrinks by its eigenvalue, where an axis-aligned box (or one along the
+        principal axes of the samples, used for the carry-only classes) keeps growing.
+        """
         base, net = self.net.base, self.net
         generator = torch.Generator().manual_seed(seed)
         a = torch.randint(base, (sequences, length), generator=generator)
@@ -187,6 +192,7 @@ class Prover:
         count, size = 2 * len(self.pair_symbols) ** history, net.state_size
         self.origin = torch.zeros(count, size, dtype=torch.float64)
         self.axes = torch.eye(size, dtype=torch.float64).repeat(count, 1, 1)
+        self.inverse = self.axes.clone()
         boxes = torch.empty(count, 2, size, dtype=torch.float64)
         boxes[:, 0], boxes[:, 1] = torch.inf, -torch.inf
         order = index.argsort()
@@ -196,13 +202,39 @@ class Prover:
             centred = points - self.origin[cls]
             if len(points) > 1:
                 self.axes[cls] = torch.linalg.eigh(centred.T @ centred).eigenvectors
-            coords = centred @ self.axes[cls]
+            if history:
+                self.axes[cls] = self._dynamics_axes(cls, history, self.origin[cls], self.axes[cls])
+            self.inverse[cls] = torch.linalg.inv(self.axes[cls])
+            coords = centred @ self.inverse[cls].T
             boxes[cls, 0], boxes[cls, 1] = coords.min(0).values, coords.max(0).values
         return boxes
 
+    def _dynamics_axes(self, cls: int, history: int, origin: Tensor, fallback: Tensor) -> Tensor:
+        """The eigenvectors (real and imaginary parts) of the step's Jacobian at ``origin`` for
+        the class's last pair: in that frame a run of the pair scales each side of a box."""
+        pair = cls % len(self.pair_symbols)
+        a, b = divmod(pair, self.net.base)
+        one = torch.tensor([a]), torch.tensor([b])
+        jacobian = torch.autograd.functional.jacobian(lambda x: self.net.step(x[None], *one)[0], origin)
+        values, vectors = torch.linalg.eig(jacobian)
+        axes, used = [], set()
+        for i in range(len(values)):
+            if i in used:
+                continue
+            vector = vectors[:, i]
+            if abs(float(values[i].imag)) > 1e-9:
+                partner = int((values - values[i].conj()).abs().argmin())
+                used.add(partner)
+                axes += [vector.real, vector.imag]
+            else:
+                axes.append(vector.real)
+        frame = torch.stack(axes[: len(values)], 1)
+        frame = frame / frame.norm(dim=0, keepdim=True)
+        return frame if torch.linalg.cond(frame) < 1e6 else fallback
+
     def frame(self, sets: Zonotope, index: Tensor) -> tuple[Tensor, Tensor]:
         """The bounding box (low, high) of each set in the frame of class ``index[i]``."""
-        axes = self.axes[index]
+        axes = self.inverse[index].transpose(1, 2)
         center = torch.einsum("nd,ndk->nk", sets.center - self.origin[index], axes)
         spread = torch.einsum("ngd,ndk->ngk", sets.generators, axes).abs().sum(1)
         return center - spread, center + spread
