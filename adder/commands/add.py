@@ -12,16 +12,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import torch
-
 from adder.commands.arguments import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for, plain_text
 from adder.errors import InputError
-from adder.models import DEFAULT_CHUNK_SIZE
+from adder.evaluation.sums import add_with_model
 from adder.models.checkpoints import load_adder
-from adder.problems.digits import format_digits, make_problems, parse_number, stack_numbers
-
-#: Problems run through the model together.
-BATCH_SIZE = 256
+from adder.problems.digits import parse_number
 
 
 def parse_problem(text: str, base: int) -> tuple[list[int], list[int]]:
@@ -39,36 +34,6 @@ def parse_operands(numbers: Sequence[str], base: int) -> tuple[list[int], list[i
     except ValueError as error:
         raise InputError(str(error)) from error
     return a, b
-
-
-def add_with_model(
-    model: torch.nn.Module,
-    problems: Sequence[tuple[list[int], list[int]]],
-    base: int,
-    num_digits: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> list[str]:
-    """The model's sum for each (a, b) digit-list pair, written as numbers in ``base``.
-
-    ``num_digits`` pads every problem to that many digits (required by the fixed-length MLP).
-    Problems are batched by length so that short ones are not padded to the longest.
-    """
-    order = sorted(range(len(problems)), key=lambda i: max(len(problems[i][0]), len(problems[i][1])))
-    sums: list[str] = [""] * len(problems)
-    for start in range(0, len(order), BATCH_SIZE):
-        rows = order[start : start + BATCH_SIZE]
-        length = max(max(len(problems[i][0]), len(problems[i][1])) for i in rows)
-        if num_digits is not None:
-            if length > num_digits:
-                raise InputError(f"this model adds numbers of at most {num_digits} digits, got {length}")
-            length = num_digits
-        a = stack_numbers([problems[i][0] for i in rows], length)
-        b = stack_numbers([problems[i][1] for i in rows], length)
-        a, b, _ = make_problems(a, b, base)  # one extra position for the final carry
-        predicted = model.predict(a, b, chunk_size)
-        for row, index in enumerate(rows):
-            sums[index] = format_digits(predicted[row], base)
-    return sums
 
 
 def read_problems(numbers: Sequence[str], file: str | None, base: int) -> list[tuple[list[int], list[int]]]:

@@ -16,102 +16,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any
 
-from adder.commands.add import add_with_model
 from adder.commands.arguments import add_ckpt_argument, checkpoint_to_use, plain_text
-from adder.models import Adder
 from adder.models.checkpoints import load_adder
-from adder.problems.digits import digits_to_int, format_digits, int_to_digits
-from adder.verification import counterexample
-from adder.verification.elman import TANH_ERROR, ElmanAdder
-from adder.verification.invariant import Outcome, Prover, TimeUp, schedule
-
-PROVED, COUNTEREXAMPLE, UNDECIDED = 0, 1, 3
-#: Shares of the time limit: a first quick search for a wrong sum, then the proof (up to
-#: PROOF_SHARE in all), then the search again, guided by where the proof failed.
-QUICK_SHARE, PROOF_SHARE = 0.05, 0.7
-
-
-def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[int, str]:
-    """The exit status and the line to print."""
-    net = ElmanAdder.from_model(model)
-    started = time.monotonic()
-    prover = Prover(net, started + PROOF_SHARE * time_limit, log)
-    best: Outcome | None = None
-    # A model that is wrong on some run of one pair or on a random sum is cheap to refute: look first.
-    quick = counterexample.search(model, None, started + QUICK_SHARE * time_limit, log=log, families=("runs", "random"))
-    checked = confirmed(model, quick)
-    if checked is not None:
-        return COUNTEREXAMPLE, counterexample_line(*checked)
-    try:
-        for plan in schedule(net.base, net.state_size):
-            log(f"trying {plan.words()}")
-            outcome = prover.prove(plan)
-            if outcome.proved:
-                return PROVED, proved_line(net, outcome, time.monotonic() - started)
-            log(f"  not shown: worst margin {outcome.worst_margin:.3g} ({_where(prover, outcome)})")
-            if best is None or outcome.worst_margin > best.worst_margin:
-                best = outcome
-            if outcome.worst_margin <= 0 and outcome.failure is not None:  # a wrong sum may be right there
-                quick = min(prover.deadline, time.monotonic() + 0.02 * time_limit)
-                guide = _guide(prover, outcome)
-                checked = confirmed(model, counterexample.search(model, guide, quick, families=("guide",)))
-                if checked is not None:
-                    return COUNTEREXAMPLE, counterexample_line(*checked)
-    except TimeUp:
-        log("the proof's share of the time limit is spent")
-    guide = _guide(prover, best) if best is not None else None
-    found = counterexample.search(model, guide, started + time_limit, log=log)
-    checked = confirmed(model, found)
-    if checked is not None:
-        return COUNTEREXAMPLE, counterexample_line(*checked)
-    if best is None:
-        return UNDECIDED, f"undecided: no window finished within {time_limit:g} s (--time-limit)"
-    return UNDECIDED, (
-        f"undecided: worst margin {best.worst_margin:.3g} at {_where(prover, best)}, with {best.plan.words()}; "
-        f"no wrong sum found in {time_limit:g} s"
-    )
-
-
-def counterexample_line(a: str, b: str, model_sum: str, true_sum: str) -> str:
-    return f"counterexample: {a} + {b}: the model says {model_sum}, the sum is {true_sum}"
-
-
-def _guide(prover: Prover, outcome: Outcome) -> counterexample.Guide:
-    failure = outcome.failure
-    return failure.carry_in, [prover.symbol_pairs(symbol) for symbol in failure.symbols]
-
-
-def _where(prover: Prover, outcome: Outcome) -> str:
-    failure = outcome.failure
-    what = "a box the states did not settle in" if failure.kind == "region" else "the argmax"
-    path = ", ".join(prover.symbol_text(symbol) for symbol in failure.symbols)
-    return f"{what}, from {failure.start} (carry {failure.carry_in}), reading {path}"
-
-
-def proved_line(net: ElmanAdder, outcome: Outcome, seconds: float) -> str:
-    pre = max(float(e.max()) for e in net.pre_error)
-    return (
-        f"proved: every sum of two base-{net.base} numbers of any length is right, from the zero state; "
-        f"{outcome.classes} {outcome.plan.words()}, inductive; worst logit margin {outcome.worst_margin:.3g} after float32 rounding "
-        f"allowances (pre-activation {pre:.1e}, tanh {TANH_ERROR:.1e}, logits {float(net.logit_error.max()):.1e}); "
-        f"{outcome.sets_checked} sets in {seconds:.1f} s"
-    )
-
-
-def confirmed(model: Adder, found: counterexample.Operands | None) -> tuple[str, str, str, str] | None:
-    """The operands and the model's and true sums as ``add`` writes them, if ``add`` gets it wrong."""
-    if found is None:
-        return None
-    base = model.config.base
-    a, b = found
-    model_sum = add_with_model(model, [(a, b)], base)[0]
-    true_sum = format_digits(int_to_digits(digits_to_int(a, base) + digits_to_int(b, base), base), base)
-    if model_sum == true_sum:
-        return None
-    return format_digits(a, base), format_digits(b, base), model_sum, true_sum
+from adder.verification.prove import verify
 
 
 def run(args: argparse.Namespace) -> int:

@@ -150,6 +150,13 @@ class AdderCLI(LightningCLI):
             default=False,
             help="adder fit: test the best checkpoint (the last, if none was validated) into the same run",
         )
+        parser.add_argument(
+            "--verify_after_fit",
+            type=float | None,
+            default=None,
+            help="adder fit: run adder verify on the checkpoint --test_after_fit would test, for this many "
+            "seconds, and log verify/proved and verify/counterexample (1 or 0) into the run",
+        )
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
         parser.add_lightning_class_args(CarryProbe, "carry_probe")
 
@@ -163,8 +170,16 @@ class AdderCLI(LightningCLI):
             self.config[subcommand].verbose = False  # Lightning's per-dataloader tables; ours is after_test
         if subcommand in ("validate", "test"):
             quiet_inventory(not self.config[subcommand].verbose)
-        if subcommand != "fit" and any(str(arg).split("=")[0] == "--test_after_fit" for arg in args or []):
-            raise InputError(f"--test_after_fit is a flag of adder fit, not of adder {subcommand}")
+        for flag in ("--test_after_fit", "--verify_after_fit"):
+            if subcommand != "fit" and any(str(arg).split("=")[0] == flag for arg in args or []):
+                raise InputError(f"{flag} is a flag of adder fit, not of adder {subcommand}")
+        seconds = self.config[subcommand].get("verify_after_fit") if subcommand else None
+        if seconds is not None:
+            if not 0 < seconds < float("inf"):
+                raise InputError(f"--verify_after_fit must be a positive number of seconds, got {seconds}")
+            cell = self.config[subcommand].model.get("cell") if "model" in self.config[subcommand] else None
+            if cell is not None and cell != "rnn":
+                raise InputError(f"--verify_after_fit proves Elman RNN adders (cell rnn) only, not {cell}")
         if ckpt_path and ckpt_path not in CKPT_ALIASES:
             given = [arg[len("--model.") :].split("=")[0] for arg in args or [] if str(arg).startswith("--model.")]
             check_checkpoint_fits_flags(ckpt_path, self.config[subcommand], given)
@@ -236,12 +251,35 @@ class AdderCLI(LightningCLI):
             print(fit_summary(self.trainer, run_dir), file=sys.stderr)
         if self.config[self.subcommand].get("test_after_fit"):
             self._test_after_fit()
+        seconds = self.config[self.subcommand].get("verify_after_fit")
+        if seconds is not None:
+            self._verify_after_fit(seconds)
 
-    def _test_after_fit(self) -> None:
+    def _checkpoint_after_fit(self, flag: str) -> str:
+        """The best checkpoint of the fit (the last, if none was validated)."""
         checkpoint = self.trainer.checkpoint_callback
         best = getattr(checkpoint, "best_model_path", "") or getattr(checkpoint, "last_model_path", "")
         if not best:
-            raise InputError("--test_after_fit needs a checkpoint, and this fit saved none")
+            raise InputError(f"{flag} needs a checkpoint, and this fit saved none")
+        return best
+
+    def _verify_after_fit(self, seconds: float) -> None:
+        from adder.models.checkpoints import load_adder
+        from adder.verification.prove import COUNTEREXAMPLE, PROVED, verify
+
+        best = self._checkpoint_after_fit("--verify_after_fit")
+        if not self.trainer.is_global_zero:
+            return
+        print(f"verifying {best}", file=sys.stderr)
+        status, line = verify(load_adder(best), seconds)
+        print(line, file=sys.stderr)
+        metrics = {"verify/proved": float(status == PROVED), "verify/counterexample": float(status == COUNTEREXAMPLE)}
+        for logger in self.trainer.loggers:
+            logger.log_metrics(metrics, step=self.trainer.global_step)
+            logger.save()
+
+    def _test_after_fit(self) -> None:
+        best = self._checkpoint_after_fit("--test_after_fit")
         if self.trainer.is_global_zero:
             print(f"testing {best}", file=sys.stderr)
         self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best, verbose=False)

@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from adder.commands.add import add_with_model
-from adder.commands.verify import COUNTEREXAMPLE, PROVED, UNDECIDED, verify
+from adder.evaluation.sums import add_with_model
 from adder.models.checkpoints import load_adder
 from adder.problems.digits import digits_to_int, format_digits, int_to_digits
 from adder.verification.elman import ElmanAdder
+from adder.verification.prove import COUNTEREXAMPLE, PROVED, UNDECIDED, verify
 from adder.verification.zonotope import Zonotope
+from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 from tests.helpers.hand_adders import exact_adder, leaky_adder, save
+from tests.helpers.tensorboard import scalars
 
 COUNTEREXAMPLE_LINE = re.compile(r"counterexample: (\w+) \+ (\w+): the model says (\w+), the sum is (\w+)$")
 
@@ -85,7 +87,7 @@ def test_the_float32_states_of_a_run_lie_in_the_sets_from_the_zero_state() -> No
 @pytest.mark.slow
 def test_a_trained_model_is_proved_only_if_it_adds_long_sums_right(trained_checkpoint: Path) -> None:
     model = load_adder(trained_checkpoint)
-    status, line = verify(model, time_limit=60)
+    status, line = verify(model, time_limit=20)
     assert status in (PROVED, COUNTEREXAMPLE, UNDECIDED), line
     if status == COUNTEREXAMPLE:
         a, b, model_sum, true_sum = COUNTEREXAMPLE_LINE.match(line).groups()  # type: ignore[union-attr]
@@ -97,3 +99,15 @@ def test_a_trained_model_is_proved_only_if_it_adds_long_sums_right(trained_check
         problems = [(digits[0, i].tolist(), digits[1, i].tolist()) for i in range(500)]
         truth = [format_digits(int_to_digits(digits_to_int(x) + digits_to_int(y)), 10) for x, y in problems]
         assert add_with_model(model, problems, 10) == truth
+
+
+@pytest.mark.slow
+def test_fit_can_log_whether_its_model_was_proved(tmp_path: Path) -> None:
+    """--verify_after_fit: the run holds verify/proved and verify/counterexample, one of them 1
+    or both 0 (undecided), next to its other metrics, so a study's HParams table shows them."""
+    run_cli("fit", tmp_path, *tiny_fit_args(6, "--verify_after_fit", "5"))
+    found = scalars(run_dirs(tmp_path)[-1])
+    proved, refuted = found["verify/proved"][-1][1], found["verify/counterexample"][-1][1]
+    assert {proved, refuted} <= {0.0, 1.0} and proved + refuted <= 1
+    # Six steps do not make an adder: a model that adds everything would be a surprise here.
+    assert proved == 0.0
