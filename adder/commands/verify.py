@@ -3,7 +3,7 @@ find a sum it gets wrong.
 
 Prints one line on stdout and exits with its status:
 
-- ``proved: ...`` (0): boxes of hidden states, one per class of the carry and the last digit sums
+- ``proved: ...`` (0): boxes of hidden states, one per class of the carry and the last digit pairs
   read, shown to hold every state the network reaches from the zero state ``add`` starts from,
   and the argmax shown right on all of them, with float32 rounding bounded (docs/verification.md);
 - ``counterexample: A + B ...`` (1): a sum ``add`` gets wrong, with its answer and the true one;
@@ -42,7 +42,10 @@ def positive_seconds(text: str) -> float:
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
-        "verify", help="prove a trained RNN adds every sum, or find one it gets wrong", description=plain_text(__doc__)
+        "verify",
+        help="prove a trained RNN adds every sum, or find one it gets wrong",
+        description=plain_text(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the list of verdicts
     )
     add_ckpt_argument(parser)
     parser.add_argument(
