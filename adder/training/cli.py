@@ -45,6 +45,7 @@ from adder.training.console import (  # noqa: E402
     fit_summary,
     quiet_inventory,
     quiet_known_warnings,
+    recipe_note,
     resume_note,
     take_verbose_flag,
     test_summary,
@@ -222,6 +223,9 @@ class AdderCLI(LightningCLI):
 
     def before_fit(self) -> None:
         config = self.config[self.subcommand]
+        note = recipe_note(config.model.get("cell"), config.get("config")) if config.get("model") else None
+        if note and self.resumed_step is None and self.trainer.is_global_zero:
+            print(note, file=sys.stderr)
         if self.resumed_step is not None and self.trainer.is_global_zero:
             note = resume_note(
                 config.ckpt_path, self.resumed_step, self.trainer.max_steps, plain_spec(config.lr_scheduler)

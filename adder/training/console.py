@@ -9,6 +9,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from lightning import Trainer
@@ -112,6 +113,19 @@ def fit_summary(trainer: Trainer, run_dir: str) -> str:
 
 def _default_logger(trainer: Trainer) -> bool:
     return [type(logger).__name__ for logger in trainer.loggers] == ["TensorBoardLogger"]
+
+
+def recipe_note(cell: str | None, config_files: Any) -> str | None:
+    """For a gated cell trained without its shipped config: which config is its recipe (the
+    defaults are the RNN's, and a gated cell on them drops long carries: docs/results.md)."""
+    if cell not in ("lstm", "gru"):
+        return None
+    if any(Path(str(path)).name == f"{cell}.yaml" for path in config_files or []):
+        return None
+    return (
+        f"note: the defaults are the RNN's recipe; the {cell.upper()}'s own is --config {cell} "
+        "(docs/results.md says what each gets right)"
+    )
 
 
 def resume_note(ckpt_path: str, step: int, max_steps: int, lr_scheduler: Any) -> str:

@@ -78,3 +78,23 @@ def test_plain_help_text_has_no_markup(capsys: pytest.CaptureFixture[str]) -> No
         with pytest.raises(SystemExit):
             main([name, "--help"])
         assert "``" not in capsys.readouterr().out, name
+
+
+@pytest.mark.parametrize(
+    ("args", "note"),
+    [
+        (["--model.cell", "gru"], "--config gru"),
+        (["--model.cell", "lstm"], "--config lstm"),
+        (["--config", "gru"], None),
+        ([], None),
+    ],
+)
+def test_a_gated_cell_without_its_config_is_told_its_recipe(
+    args: list[str], note: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(1), *args, "--trainer.max_steps", "1")
+    err = capsys.readouterr().err
+    if note is None:
+        assert "own is --config" not in err
+    else:
+        assert f"own is {note}" in err
