@@ -40,6 +40,9 @@ from adder.verification.zonotope import Zonotope
 BATCH_FLOATS = 50_000_000
 #: Rounds of widening the boxes before a plan is given up.
 MAX_ROUNDS = 30
+#: How far inside its box an image must lie: covers the rounding of a frame's inverse (frames are
+#: kept to condition numbers below 1e6, so coordinates are off by far less).
+FRAME_SLACK = 1e-8
 #: Pieces a box may be cut into.
 MAX_PIECES = 4096
 #: The longest side a piece of a box may have, coarsest first (inf: boxes are not cut).
@@ -289,7 +292,8 @@ class Prover:
         start = Zonotope(state, torch.zeros(1, 0, state.shape[1], dtype=torch.float64))
         if plan.history == 0:  # position 0 is a base case: the zero state, carry 0
             first = torch.zeros(1, dtype=torch.long)
-            _widen(grown, first, *self.frame(start, first))
+            low, high = self.frame(start, first)
+            _widen(grown, first, low - FRAME_SLACK, high + FRAME_SLACK)
         none, zero = torch.zeros(1, 0, dtype=torch.long), torch.zeros(1, 1, dtype=torch.long)
         count = 0
         for depth in range(1, plan.history + plan.window):
@@ -364,9 +368,10 @@ class Prover:
         if sums.shape[1] >= history:
             index = self.class_of(symbols, carries, history)
             low, high = self.frame(sets, index)
-            outside = (low < boxes[index, 0]).any(1) | (high > boxes[index, 1]).any(1)
+            # Inside by FRAME_SLACK: the frame's inverse, and so these coordinates, are rounded.
+            outside = (low < boxes[index, 0] + FRAME_SLACK).any(1) | (high > boxes[index, 1] - FRAME_SLACK).any(1)
             if outside.any():
-                _widen(grown, index[outside], low[outside], high[outside])
+                _widen(grown, index[outside], low[outside] - FRAME_SLACK, high[outside] + FRAME_SLACK)
                 excess = torch.maximum(boxes[index, 0] - low, high - boxes[index, 1]).amax(1)
                 at = int(excess.argmax())
                 if float(excess[at]) > self.excess[0]:
