@@ -114,7 +114,7 @@ def _runs(base: int, longest: int) -> Iterator[tuple[Tensor, Tensor]]:
     n = 1
     while n + 2 <= longest:
         rows = [[setup] + [run] * n + [last] for setup in setups for run in pairs for last in pairs]
-        yield from _batches(rows, n + 2)
+        yield from _in_batches(rows, n + 2)
         n *= 2
 
 
@@ -132,7 +132,7 @@ def _random(base: int, longest: int, seed: int = 0) -> Iterator[tuple[Tensor, Te
         length = min(2 * length, longest)
 
 
-def _batches(rows: list[list[tuple[int, int]]], length: int) -> Iterator[tuple[Tensor, Tensor]]:
+def _in_batches(rows: list[list[tuple[int, int]]], length: int) -> Iterator[tuple[Tensor, Tensor]]:
     size = max(1, BATCH_POSITIONS // length)
     for first in range(0, len(rows), size):
         yield _stack(rows[first : first + size], length)
