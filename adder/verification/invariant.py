@@ -43,6 +43,8 @@ MAX_ROUNDS = 30
 #: How far inside its box an image must lie: covers the rounding of a frame's inverse (frames are
 #: kept to condition numbers below 1e6, so coordinates are off by far less).
 FRAME_SLACK = 1e-8
+#: The most memory the frames of one plan's classes may take: plans with more classes are not tried.
+FRAME_MEMORY = 2 * 2**30
 #: Pieces a box may be cut into.
 MAX_PIECES = 4096
 #: The longest side a piece of a box may have, coarsest first (inf: boxes are not cut).
@@ -394,6 +396,11 @@ def _widen(boxes: Tensor, index: Tensor, low: Tensor, high: Tensor) -> None:
     boxes[:, 1].scatter_reduce_(0, rows, high, "amax")
 
 
+def frame_bytes(base: int, state_size: int, history: int) -> float:
+    """Memory the classes' frames (axes and their inverses, float64) take for ``history``."""
+    return 2 * float(base * base) ** history * 2 * state_size**2 * 8
+
+
 def schedule(base: int, state_size: int, longest: int = 12) -> list[Plan]:
     """Plans in the order of their cost: sets checked times the size of each (a box cut into
     pieces counts as ten times the sets per step of cutting finer)."""
@@ -401,7 +408,7 @@ def schedule(base: int, state_size: int, longest: int = 12) -> list[Plan]:
     plans = [
         Plan(h, w, e, piece)
         for h, w in itertools.product(range(longest), range(1, longest + 1))
-        if h + w <= longest
+        if h + w <= longest and frame_bytes(base, state_size, h) <= FRAME_MEMORY
         for e in range(min(h, w), w + 1)  # a class is named by pairs: the window's last steps must be
         for piece in PIECES
     ]

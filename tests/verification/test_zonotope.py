@@ -78,3 +78,11 @@ def test_one_step_of_an_rnn_holds_every_float32_state(seed: int, layers: int) ->
     low, high = image.bounds()
     slack = 1e-6  # the float32 start states are off the float64 ones by a rounding
     assert bool(((after >= low - slack) & (after <= high + slack)).all())
+
+
+def test_no_plan_needs_more_frame_memory_than_allowed() -> None:
+    from adder.verification.invariant import FRAME_MEMORY, frame_bytes, schedule
+
+    plans = schedule(10, 64)
+    assert plans and all(frame_bytes(10, 64, plan.history) <= FRAME_MEMORY for plan in plans)
+    assert max(plan.history for plan in plans) < max(plan.history for plan in schedule(2, 6))
