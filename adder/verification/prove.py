@@ -43,9 +43,9 @@ def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[
             if best is None or outcome.worst_margin > best.worst_margin:
                 best = outcome
             if outcome.worst_margin <= 0 and outcome.failure is not None:  # a wrong sum may be right there
-                quick = min(prover.deadline, time.monotonic() + 0.02 * time_limit)
+                until = min(prover.deadline, time.monotonic() + 0.02 * time_limit)
                 guide = _guide(prover, outcome)
-                checked = confirmed(model, counterexample.search(model, guide, quick, families=("guide",)))
+                checked = confirmed(model, counterexample.search(model, guide, until, families=("guide",)))
                 if checked is not None:
                     return COUNTEREXAMPLE, counterexample_line(*checked)
     except TimeUp:
@@ -76,7 +76,8 @@ def _where(prover: Prover, outcome: Outcome) -> str:
     failure = outcome.failure
     what = "a box the states did not settle in" if failure.kind == "region" else "the argmax"
     path = ", ".join(prover.symbol_text(symbol) for symbol in failure.symbols)
-    return f"{what}, from {failure.start} (carry {failure.carry_in}), reading {path}"
+    start = failure.start if failure.start.startswith("carry") else f"{failure.start} (carry {failure.carry_in})"
+    return f"{what}, from {start}, reading {path}"
 
 
 def proved_line(net: ElmanAdder, outcome: Outcome, seconds: float) -> str:
