@@ -72,7 +72,9 @@ class LoggerRuns(Callback):
     def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
         for logger in trainer.loggers:
             if type(logger).__name__ == "MLFlowLogger" and getattr(logger, "_run_id", None):
-                checkpoint[MLFLOW_RUN_KEY] = logger._run_id  # the run_id property would start a run
+                # Private: MLFlowLogger has no public read of its run id that does not start a run
+                # (its run_id property creates one when none is open yet).
+                checkpoint[MLFLOW_RUN_KEY] = logger._run_id
 
 
 def mlflow_run_of(ckpt_path: str | None) -> str | None:
