@@ -18,6 +18,8 @@ from torch import Tensor, nn
 
 from adder.evaluation.reporting import pyplot
 from adder.models import RecurrentAdder
+from adder.models.stepped import run_stepped
+from adder.problems.digits import carries_in
 from adder.problems.suites import suite_problems
 
 #: Problems whose states the probe reads: carry-rich sums ("mixed"), so both carry values are common.
@@ -41,29 +43,15 @@ class LayerProbe:
 def layer_states(model: RecurrentAdder, a: Tensor, b: Tensor) -> list[Tensor]:
     """The hidden state after every position, for each layer: a list of (batch, length, hidden).
 
-    ``nn.RNN``/``LSTM``/``GRU`` return only the top layer's states, so the stack is run one layer
-    at a time with the same weights (for an LSTM these are its outputs h, not its cell states)."""
-    rnn = model.rnn
-    inputs = model.encoder(a, b)
-    states = []
-    for layer in range(rnn.num_layers):
-        single = type(rnn)(inputs.shape[-1], rnn.hidden_size, num_layers=1, batch_first=True)
-        suffix = f"_l{layer}"
-        single.load_state_dict(
-            {
-                name.removesuffix(suffix) + "_l0": value
-                for name, value in rnn.named_parameters()
-                if name.endswith(suffix)
-            }
-        )
-        inputs, _ = single.to(a.device)(inputs)
-        states.append(inputs)
+    ``nn.RNN``/``LSTM``/``GRU`` return only the top layer's states, so the stack is stepped with
+    the model's own weights and gates (for an LSTM these are its outputs h, not its cell states)."""
+    states, _ = run_stepped(model.rnn, model.encoder(a, b), gates=model.config.gates, all_layers=True)
     return states
 
 
 def carries_out(a: Tensor, b: Tensor, target: Tensor, base: int) -> Tensor:
     """The carry out of every position (batch, length) of model-ready problems (a, b, target)."""
-    carry_in = (target - a - b) % base  # target = (a + b + carry in) mod base, and the carry is 0 or 1
+    carry_in = carries_in(a, b, target, base)
     return torch.cat([carry_in[:, 1:], torch.zeros_like(carry_in[:, :1])], dim=1)
 
 

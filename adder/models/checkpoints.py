@@ -48,7 +48,7 @@ def load_adder(path: str | Path) -> Adder:
     hyperparameters in ``model.config``. Needs neither Lightning nor the training data."""
     checkpoint = load_checkpoint(path)
     hparams = checkpoint.get("hyper_parameters") or {}
-    missing = [key for key in ModelConfig.keys() if key not in hparams]
+    missing = [key for key in ModelConfig.required_keys() if key not in hparams]
     if missing:
         raise CheckpointError(f"{path} is not an adder checkpoint (missing hyperparameters: {', '.join(missing)})")
     try:

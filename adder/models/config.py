@@ -14,8 +14,13 @@ from typing import Any, Literal
 
 Cell = Literal["rnn", "lstm", "gru", "mlp"]
 Encoding = Literal["embedding", "onehot", "scalar"]
+Gates = Literal["sigmoid", "hard"]
+Nonlinearity = Literal["tanh", "relu"]
 RECURRENT_CELLS = ("rnn", "lstm", "gru")
+GATED_CELLS = ("lstm", "gru")
 ENCODINGS = ("embedding", "onehot", "scalar")
+GATES = ("sigmoid", "hard")
+NONLINEARITIES = ("tanh", "relu")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,10 @@ class ModelConfig:
         num_layers: stacked recurrent layers (MLP: hidden layers).
         base: number base, 2..36; also the number of output classes.
         num_digits: the training operand length (the MLP's only length).
+        gates: how the LSTM's and GRU's gates squash: "sigmoid" (torch's cells), or "hard", the
+            Neural GPU's cut-off sigmoid, which reaches exactly 0 and 1, so a saturated update gate
+            holds a carry unchanged along any run of digits (see ``adder.models.stepped``).
+        nonlinearity: the Elman RNN's activation, "tanh" or "relu" (``nn.RNN``'s option).
     """
 
     cell: Cell = "rnn"
@@ -39,6 +48,8 @@ class ModelConfig:
     num_layers: int = 1
     base: int = 10
     num_digits: int = 10
+    gates: Gates = "sigmoid"
+    nonlinearity: Nonlinearity = "tanh"
 
     @property
     def recurrent(self) -> bool:
@@ -55,7 +66,17 @@ class ModelConfig:
         return tuple(field.name for field in dataclasses.fields(cls))
 
     @classmethod
+    def required_keys(cls) -> tuple[str, ...]:
+        """The keys every adder checkpoint has; those added later (``LATER_KEYS``) default when absent."""
+        return tuple(key for key in cls.keys() if key not in LATER_KEYS)
+
+    @classmethod
     def from_hparams(cls, hparams: Mapping[str, Any]) -> ModelConfig:
         """The config among a checkpoint's hyperparameters (other keys are ignored); KeyError
-        names the first missing key."""
-        return cls(**{key: hparams[key] for key in cls.keys()})
+        names the first missing key. A checkpoint written before a key existed gets its default."""
+        return cls(**{key: hparams[key] for key in cls.keys() if key in hparams or key not in LATER_KEYS})
+
+
+#: Hyperparameters added after the first checkpoints were written: their defaults are what those
+#: checkpoints' models were.
+LATER_KEYS = ("gates", "nonlinearity")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from adder.models.config import RECURRENT_CELLS, ModelConfig
+from adder.models.config import GATED_CELLS, GATES, NONLINEARITIES, RECURRENT_CELLS, ModelConfig
 from adder.models.encoder import DigitEncoder
+from adder.models.stepped import run_stepped
 from adder.problems.checks import check_base, check_positive
 
 State = Tensor | tuple[Tensor, Tensor] | None
@@ -29,18 +30,46 @@ class RecurrentAdder(nn.Module):
         check_base(config.base)
         check_positive("hidden_size", config.hidden_size)
         check_positive("num_layers", config.num_layers)
+        for name, value, choices in (
+            ("gates", config.gates, GATES),
+            ("nonlinearity", config.nonlinearity, NONLINEARITIES),
+        ):
+            if value not in choices:
+                raise ValueError(f"unknown {name} {value!r}; choose from " + ", ".join(choices))
+        if config.gates != "sigmoid" and config.cell not in GATED_CELLS:
+            raise ValueError(f"gates {config.gates!r} applies to the gated cells (lstm, gru), not {config.cell}")
+        if config.nonlinearity != "tanh" and config.cell != "rnn":
+            raise ValueError(f"nonlinearity {config.nonlinearity!r} applies to the Elman cell (rnn), not {config.cell}")
         self.config = config
         self.cell, self.base = config.cell, config.base
         self.encoder = DigitEncoder(config.encoding, config.base, config.input_size)
         rnn = _RNN_CLASSES[config.cell]
-        self.rnn = rnn(2 * self.encoder.features, config.hidden_size, num_layers=config.num_layers, batch_first=True)
+        options = {"nonlinearity": config.nonlinearity} if config.cell == "rnn" else {}
+        features = 2 * self.encoder.features
+        self.rnn = rnn(features, config.hidden_size, num_layers=config.num_layers, batch_first=True, **options)
         self.head = nn.Linear(config.hidden_size, config.base)
 
     def forward(self, a: Tensor, b: Tensor, state: State = None) -> tuple[Tensor, State]:
         """Logits (batch, length, base) and the final recurrent state, which can be passed back
         in to continue with the next, more significant chunk of digits."""
-        hidden, state = self.rnn(self.encoder(a, b), state)
+        hidden, state = self.states(a, b, state)
         return self.head(hidden), state
+
+    def states(
+        self,
+        a: Tensor,
+        b: Tensor,
+        state: State = None,
+        step_noise: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> tuple[Tensor, State]:
+        """The top layer's state after every position (batch, length, hidden_size), which the
+        head reads, and the final recurrent state. ``step_noise``: std of Gaussian noise added to
+        every layer's state after every position (training only; drawn from ``generator``)."""
+        inputs = self.encoder(a, b)
+        if self.config.gates == "sigmoid" and not step_noise:
+            return self.rnn(inputs, state)  # torch's fused kernel
+        return run_stepped(self.rnn, inputs, state, self.config.gates, step_noise, generator)
 
     @torch.no_grad()
     def predict(self, a: Tensor, b: Tensor, chunk_size: int | None = DEFAULT_CHUNK_SIZE) -> Tensor:

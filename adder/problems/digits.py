@@ -121,3 +121,8 @@ def make_problems(a: Tensor, b: Tensor, base: int) -> Batch:
     target = add_digits(a, b, base)
     pad = torch.zeros_like(a[..., :1])
     return torch.cat([a, pad], dim=-1), torch.cat([b, pad], dim=-1), target
+
+
+def carries_in(a: Tensor, b: Tensor, target: Tensor, base: int) -> Tensor:
+    """The carry into every position (problems, positions) of model-ready problems (a, b, target)."""
+    return (target - a - b) % base  # target = (a + b + carry in) mod base, and the carry is 0 or 1
