@@ -24,6 +24,12 @@ CATALOGUE = [
     ("train", ["--model.input_size", "-1"], "input_size"),
     ("train", ["--model.replay_hardest", "1.5"], "replay_hardest"),
     ("train", ["--model.state_noise", "-0.5"], "state_noise"),
+    ("train", ["--model.step_noise", "-0.1"], "step_noise"),
+    ("train", ["--model.state_spread", "-1"], "state_spread"),
+    ("train", ["--model.cell", "mlp", "--model.state_spread", "1"], "state_spread"),
+    ("train", ["--model.gates", "hard"], "gates 'hard' applies to the gated cells"),
+    ("train", ["--model.gates", "soft"], "gates"),
+    ("train", ["--model.cell", "gru", "--model.nonlinearity", "relu"], "nonlinearity 'relu' applies to the Elman cell"),
     ("train", ["--data.val_kinds", "[carry, weird]"], "weird"),
     ("train", ["--carry_probe.size", "-1"], "carry_probe.size"),
     (

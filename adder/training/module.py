@@ -13,10 +13,11 @@ from torch import Tensor, nn
 from adder.errors import InputError, first_line
 from adder.evaluation.reporting import by_length, length_figure, sample_rows, samples_markdown
 from adder.models import DEFAULT_CHUNK_SIZE, ModelConfig, build_model, count_parameters
-from adder.models.config import Cell, Encoding
+from adder.models.config import Cell, Encoding, Gates, Nonlinearity
 from adder.problems.digits import Batch
 from adder.training.loggers import tensorboard_writer
 from adder.training.schedules import stepwise
+from adder.training.state_spread import state_spread_loss
 
 #: The optimizer of every run unless ``--optimizer`` says otherwise (LightningCLI's form).
 DEFAULT_OPTIMIZER: dict[str, Any] = {"class_path": "torch.optim.Adam", "init_args": {"lr": 3e-3}}
@@ -62,9 +63,9 @@ class AdderModule(L.LightningModule):
     """Trains an adder with cross-entropy over every output digit.
 
     Args:
-        cell, encoding, input_size, hidden_size, num_layers, base, num_digits: the backbone, see
-            :class:`~adder.models.ModelConfig` (its defaults are these flags' defaults). The CLI
-            links ``base`` and ``num_digits`` from ``--data``.
+        cell, encoding, input_size, hidden_size, num_layers, base, num_digits, gates, nonlinearity:
+            the backbone, see :class:`~adder.models.ModelConfig` (its defaults are these flags'
+            defaults). The CLI links ``base`` and ``num_digits`` from ``--data``.
         eval_chunk_size: positions per chunk when evaluating (bounds memory on long numbers).
         replay_hardest: share of a training batch, its problems of highest loss, trained on again
             in the next step beside the fresh batch (0: off). Mistakes far beyond the training
@@ -75,6 +76,17 @@ class AdderModule(L.LightningModule):
             cells, off for a model without a state). A model that must forget a random start
             learns state dynamics that fall back to the carry it should hold, which keeps it from
             drifting over long runs of one digit pair, like 66..6 + 33..3 (docs/results_history.md).
+        step_noise: standard deviation of Gaussian noise added to the recurrent state after every
+            position of a training problem (0: off). Where ``state_noise`` teaches a model to fall
+            back to the right carry from a random start, this teaches it at every position, so a
+            state that slowly drifts away from its carry is pulled back within the training
+            length. Training only (``add`` and ``evaluate`` run the model without it); the
+            recurrence then runs a position at a time (``adder.models.stepped``).
+        state_spread: weight of the state-spread loss added to the cross-entropy (0: off): the
+            spread of the top layer's states within each class of position (carry in, digit
+            pair) relative to their whole spread (``adder.training.state_spread``). It makes the
+            network a finite-state machine whose state cannot drift along a long run of one pair,
+            which the gated cells need to stay exact far past their training length.
         optimizer, lr_scheduler: what ``configure_optimizers`` builds, as ``class_path`` and
             ``init_args`` (the CLI passes its ``--optimizer``/``--lr_scheduler``); None: no schedule.
     """
@@ -88,14 +100,18 @@ class AdderModule(L.LightningModule):
         num_layers: int = ModelConfig.num_layers,
         base: int = ModelConfig.base,
         num_digits: int = ModelConfig.num_digits,
+        gates: Gates = ModelConfig.gates,
+        nonlinearity: Nonlinearity = ModelConfig.nonlinearity,
         eval_chunk_size: int = DEFAULT_CHUNK_SIZE,
         replay_hardest: float = 0.2,
         state_noise: float | None = None,
+        step_noise: float = 0.0,
+        state_spread: float = 0.0,
         optimizer: dict[str, Any] = DEFAULT_OPTIMIZER,
         lr_scheduler: dict[str, Any] | None = DEFAULT_LR_SCHEDULER,
     ) -> None:
         super().__init__()
-        config = ModelConfig(cell, encoding, input_size, hidden_size, num_layers, base, num_digits)
+        config = ModelConfig(cell, encoding, input_size, hidden_size, num_layers, base, num_digits, gates, nonlinearity)
         if not 0.0 <= replay_hardest < 1.0:
             raise ValueError(f"replay_hardest must be in [0, 1), got {replay_hardest}")
         if state_noise is None:
@@ -104,6 +120,14 @@ class AdderModule(L.LightningModule):
             raise ValueError(f"state_noise must be >= 0, got {state_noise}")
         if state_noise > 0.0 and not config.recurrent:
             raise ValueError(f"state_noise applies to recurrent cells; the {cell} model has no state")
+        if not step_noise >= 0.0:
+            raise ValueError(f"step_noise must be >= 0, got {step_noise}")
+        if step_noise > 0.0 and not config.recurrent:
+            raise ValueError(f"step_noise applies to recurrent cells; the {cell} model has no state")
+        if not state_spread >= 0.0:
+            raise ValueError(f"state_spread must be >= 0, got {state_spread}")
+        if state_spread > 0.0 and not config.recurrent:
+            raise ValueError(f"state_spread applies to recurrent cells; the {cell} model has no state")
         # The CLI logs the whole run config (adder.training.tracking), so the logger gets none here.
         self.save_hyperparameters(ignore=list(OPTIMIZER_ARGS), logger=False)
         self.hparams.state_noise = state_noise  # the value used, for checkpoints, not the None that chose it
@@ -113,6 +137,8 @@ class AdderModule(L.LightningModule):
         self.eval_chunk_size = eval_chunk_size
         self.replay_hardest = replay_hardest
         self.state_noise = state_noise
+        self.step_noise = step_noise
+        self.state_spread = state_spread
         self.optimizer_spec, self.lr_scheduler_spec = optimizer, lr_scheduler
         self._replay: Tensor | None = None  # (3, k, length): a, b, target of last step's hardest problems
         self._samples: list[dict[str, str]] = []
@@ -134,10 +160,13 @@ class AdderModule(L.LightningModule):
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         fresh = batch[0].shape[0]
         a, b, target = self._add_replay(batch)
-        logits = self.model(a, b, self._initial_state(a.shape[0], a.device))[0]
+        logits, states = self._training_logits(a, b)
         losses = nn.functional.cross_entropy(logits.reshape(-1, self.base), target.reshape(-1), reduction="none")
         losses = losses.view_as(target)  # (problems, positions)
         loss = losses.mean()
+        spread = state_spread_loss(states, a, b, target, self.base) if self.state_spread else None
+        if spread is not None:
+            loss = loss + self.state_spread * spread
         self._keep_hardest((a, b, target), losses, round(self.replay_hardest * fresh))
         log_step = self._should_log_step()
         self._check_finite(loss, now=log_step or loss.device.type == "cpu")
@@ -146,12 +175,23 @@ class AdderModule(L.LightningModule):
             digit_acc = (logits[:fresh].argmax(-1) == target[:fresh]).float().mean()
             self.log("step", float(self.global_step + 1))  # steps done once this one is (see _log_at_checkpoint_step)
             self.log("train/loss", fresh_loss)
+            if spread is not None:
+                self.log("train/state_spread", spread)
             lr = self._scheduled_lr()
             if lr is not None:
                 self.log("train/lr", lr)
             self.progress_bar_values["train/loss"] = round(float(fresh_loss.detach()), 4)  # see AdderProgressBar
             self.log("train/digit_acc", digit_acc)
         return loss
+
+    def _training_logits(self, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Logits (problems, positions, base) of a training batch and, for a recurrent model, the
+        top layer's states (problems, positions, hidden) they were read from."""
+        if not self.config.recurrent:
+            return self.model(a, b)[0], None
+        initial = self._initial_state(a.shape[0], a.device)
+        states = self.model.states(a, b, initial, **self._step_noise(a.device))[0]
+        return self.model.head(states), states
 
     def _scheduled_lr(self) -> float | None:
         """The learning rate of this step when a schedule sets it (logged as train/lr), else None."""
@@ -175,6 +215,14 @@ class AdderModule(L.LightningModule):
         parts = 2 if isinstance(rnn, nn.LSTM) else 1  # an LSTM's state is (h, c)
         draw = [self.state_noise * torch.randn(shape, generator=generator, device=device) for _ in range(parts)]
         return tuple(draw) if parts == 2 else draw[0]
+
+    def _step_noise(self, device: torch.device) -> dict[str, Any]:
+        """The backbone's per-position noise arguments for this training step (none when off),
+        drawn like the initial state's from the run's seed and the step, apart from it."""
+        if not self.step_noise:
+            return {}
+        seed = hash((torch.initial_seed(), self.global_step, 1)) % 2**63  # ints only: a str hash changes per process
+        return {"step_noise": self.step_noise, "generator": torch.Generator(device).manual_seed(seed)}
 
     def _add_replay(self, batch: Batch) -> Batch:
         """The fresh batch with last step's hardest problems appended (if they fit its length)."""

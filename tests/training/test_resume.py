@@ -115,3 +115,31 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path: Path, capsys: pytes
     # the validation at step 9 was the last good save, and it stays.
     assert checkpoint["global_step"] == 9
     assert all(torch.isfinite(value).all() for value in checkpoint["state_dict"].values())
+
+
+@pytest.mark.slow
+def test_a_gated_cell_with_hard_gates_step_noise_and_state_spread_resumes_bitwise(tmp_path: Path) -> None:
+    # The per-step noise is drawn from the run's seed and the step, like the initial states, and
+    # the cell options come back from the checkpoint, so an interrupted run goes on as it would have.
+    options = [
+        "--model.cell",
+        "gru",
+        "--model.gates",
+        "hard",
+        "--model.step_noise",
+        "0.05",
+        "--model.state_spread",
+        "1",
+    ]
+    for name in ("whole", "killed"):
+        (tmp_path / name).mkdir()
+    whole = train(tmp_path / "whole", *RESUMABLE, *options)
+    assert whole.returncode == 0, whole.stderr
+    killed = train(tmp_path / "killed", *RESUMABLE, *options, *signal_at(25, "SIGKILL"))
+    assert killed.returncode == -signal.SIGKILL
+    (run,) = run_dirs(tmp_path / "killed")
+    resumed = resume(tmp_path / "killed", run)
+    assert resumed.returncode == 0, resumed.stderr
+    ended = last_checkpoint(run)
+    assert ended["hyper_parameters"]["gates"] == "hard" and ended["hyper_parameters"]["step_noise"] == 0.05
+    assert_same_state(ended, last_checkpoint(run_dirs(tmp_path / "whole")[0]))
