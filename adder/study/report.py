@@ -12,7 +12,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from adder import config_files
 from adder.evaluation.reporting import pyplot
-from adder.study.spec import Experiment, metric_value
+from adder.study.spec import Experiment, metric_value, metric_values
 
 
 def summary(values: Sequence[float], scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
@@ -101,6 +101,7 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
 
 def _grid_table(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]]) -> list[str]:
     header = ["point", "parameters", "seeds", "steps", "fit time (s)", f"`{experiment.metric}`"]
+    header += [f"`{column}`" + (" (worst)" if "*" in column else "") for column in experiment.columns]
     if experiment.reference:
         header.append("seed document")
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
@@ -115,6 +116,9 @@ def _grid_table(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]]
             summary([r["fit_seconds"] for r in records], digits=0),
             summary(values, scale=100, unit="%"),
         ]
+        for column in experiment.columns:  # each seed's worst match, then mean (range) over the seeds
+            worst = [min(found) for r in records if (found := metric_values(r, column))]
+            row.append(summary(worst, scale=100, unit="%"))
         if experiment.reference:
             row.append(experiment.reference.get(point.label, "—"))
         lines.append("| " + " | ".join(row) + " |")

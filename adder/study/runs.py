@@ -63,6 +63,14 @@ def ctrl_c_deferred() -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def config_args(experiment: Experiment, flags: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The ``--config`` arguments of a run (the study's config, then a point's own, so that each
+    point can train on its recipe) and its other flags, which come after them and so win."""
+    configs = [experiment.config, flags.get("config")]
+    base = [arg for config in configs if config for arg in ("--config", str(config))]  # the CLI resolves shipped names
+    return base, {key: value for key, value in flags.items() if key != "config"}
+
+
 def _write_record(run_dir: Path, record: dict[str, Any]) -> None:
     partial = run_dir / (RECORD + ".partial")
     partial.write_text(json.dumps(record))
@@ -87,7 +95,7 @@ def run_trial(
     stopped the fit (not tested then), or SystemExit(130/143) when the run was interrupted."""
     from adder.training.cli import main
 
-    base = ["--config", str(experiment.config)] if experiment.config else []  # the CLI resolves shipped names
+    base, flags = config_args(experiment, flags)
     if (run_dir / RECORD).is_file():  # this seed finished before its trial was interrupted
         return json.loads((run_dir / RECORD).read_text())
     last = run_dir / LAST_CHECKPOINT

@@ -10,9 +10,11 @@ A study file::
     quick: {trainer.max_steps: 5}           # replaces/extends args under --quick (smoke tests)
     grid: {model.hidden_size: [8, 16, 32]}  # one point per value (or per combination)
     points: [{label: SGD, optimizer: SGD}]  # or explicit points, each with its own flags
+    points: [{label: LSTM, config: lstm}]   # a point's own config, on top of the study's
     seeds: [0, 1, 2]                        # each point runs once per seed (default [0])
     reference: {"8": "10.6%"}               # the seed's figure for a point, by label
     metric: test/exact_match/random/10      # the headline column, the trial's value, the plot
+    columns: [test/exact_match/*/1000]      # more columns; * takes the worst suite of each seed
 
 or, instead of ``grid``/``points``, a search run by one of Optuna's samplers::
 
@@ -121,6 +123,7 @@ class Experiment:
     reference: dict[str, str] = field(default_factory=dict)
     reference_note: str = ""
     metric: str = "test/exact_match/random/10"
+    columns: list[str] = field(default_factory=list)
     samples: bool = False
     search: Search | None = None
     grid: dict[str, list[Any]] = field(default_factory=dict)  # the grid's keys and values, if a grid
@@ -171,6 +174,7 @@ KNOWN_KEYS = {
     "reference",
     "reference_note",
     "metric",
+    "columns",
     "samples",
     "pruner",
 }
@@ -212,10 +216,11 @@ def load_experiment(name_or_path: str | Path, pruner: str | None = None) -> Expe
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
         raise SweepError(f"{path}: seeds must be a list of integers >= 0, got {seeds!r}")
     config = raw.get("config")
-    if config is not None and not Path(config_files.resolve(str(config))).is_file():
-        raise SweepError(
-            f"{path}: config {config!r} is neither a file nor a shipped config ({', '.join(config_files.shipped())})"
-        )
+    for where, named in [("config", config), *((f"point {p.label}'s config", p.flags.get("config")) for p in points)]:
+        if named is not None and not Path(config_files.resolve(str(named))).is_file():
+            raise SweepError(
+                f"{path}: {where} {named!r} is neither a file nor a shipped config ({', '.join(config_files.shipped())})"
+            )
     if pruner is not None:
         raw["pruner"] = None if pruner == "none" else pruner
     chosen_pruner = _pruner(path, raw.get("pruner"), search)
@@ -231,6 +236,7 @@ def load_experiment(name_or_path: str | Path, pruner: str | None = None) -> Expe
         reference={str(k): str(v) for k, v in (raw.get("reference") or {}).items()},
         reference_note=str(raw.get("reference_note", "")).strip(),
         metric=str(raw.get("metric", "test/exact_match/random/10")),
+        columns=_columns(path, raw.get("columns")),
         samples=bool(raw.get("samples", False)),
         search=search,
         grid={key: list(values) for key, values in (raw.get("grid") or {}).items()},
@@ -238,6 +244,14 @@ def load_experiment(name_or_path: str | Path, pruner: str | None = None) -> Expe
         path=_display(path),
         source=str(path),
     )
+
+
+def _columns(path: Path, raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(column, str) and column for column in raw):
+        raise SweepError(f"{path}: columns is a list of metric names (with * for any part), got {raw!r}")
+    return list(raw)
 
 
 def _pruner(path: Path, raw: Any, search: Search | None) -> tuple[str, dict[str, Any]] | None:

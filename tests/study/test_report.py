@@ -62,3 +62,36 @@ def test_a_search_report_draws_optuna_s_plots(tmp_path: Path, objectives: int) -
         png = tmp_path / "docs" / f"searched_{suffix}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({png.name})" in report
     assert (tmp_path / "docs" / "searched_pareto.png").exists() == (objectives == 2)
+
+
+def test_a_grid_report_shows_each_column_s_worst_suite_per_seed(tmp_path: Path) -> None:
+    spec = {
+        "name": "cols",
+        "points": [{"label": "A", "model.hidden_size": 8}],
+        "seeds": [0, 1],
+        "metric": "test/exact_match/random/10",
+        "columns": ["test/exact_match/*/10"],
+    }
+    (tmp_path / "cols.yaml").write_text(yaml.safe_dump(spec))
+    experiment = load_experiment(tmp_path / "cols.yaml")
+    records = [
+        {"seed": 0, "steps": 5, "fit_seconds": 3.0, "num_parameters": 99, "command": "adder fit # 0", "curves": {},
+         "metrics": {"test/exact_match/random/10": 1.0, "test/exact_match/edge/10": 0.5}},
+        {"seed": 1, "steps": 5, "fit_seconds": 5.0, "num_parameters": 99, "command": "adder fit # 1", "curves": {},
+         "metrics": {"test/exact_match/random/10": 0.9, "test/exact_match/edge/10": 1.0}},
+    ]  # fmt: skip
+    trial = optuna.trial.create_trial(
+        params={"point": "A", "seed": 0},
+        distributions={
+            "point": optuna.distributions.CategoricalDistribution(["A"]),
+            "seed": optuna.distributions.CategoricalDistribution([0, 1]),
+        },
+        value=1.0,
+        user_attrs={"point": "A", "records": records},
+    )
+    report = write_report(experiment, [trial], tmp_path / "docs", "adder sweep cols").read_text()
+    header = next(line for line in report.splitlines() if line.startswith("| point"))
+    row = next(line for line in report.splitlines() if line.startswith("| A "))
+    assert header.endswith("| `test/exact_match/random/10` | `test/exact_match/*/10` (worst) |")
+    # fit time 4 (3-5) s; random 95.00% (90-100); worst per seed 50% and 90%: 70.00% (50.00-90.00)
+    assert row.endswith("| 4 (3-5) | 95.00% (90.00-100.00) | 70.00% (50.00-90.00) |")

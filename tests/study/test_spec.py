@@ -10,6 +10,7 @@ import yaml
 
 from adder import config_files
 from adder.config_files import EXPERIMENT_DIR
+from adder.study.runs import config_args
 from adder.study.spec import SweepError, command_line, load_experiment, metric_value
 from tests.helpers.study import study_file
 
@@ -100,3 +101,22 @@ def test_flags_become_a_command_line_and_metrics_are_found_by_pattern() -> None:
     assert metric_value(record, "test/exact_match/carry/10") == 1.0
     assert metric_value(record, "num_parameters") == 7
     assert metric_value(record, "test/exact_match/edge/10") is None
+
+
+def test_a_point_trains_on_its_own_config_after_the_study_s(tmp_path: Path) -> None:
+    path = study_file(
+        tmp_path, "own", config="binary", points=[{"label": "G", "config": "gru", "model.hidden_size": 8}]
+    )
+    experiment = load_experiment(path)
+    base, flags = config_args(experiment, experiment.flags(experiment.points[0], quick=False))
+    assert base == ["--config", "binary", "--config", "gru"]  # the point's config wins over the study's
+    assert "config" not in flags and flags["model.hidden_size"] == 8  # flags come after both
+    bad = study_file(tmp_path, "bad", points=[{"label": "X", "config": "no_such_recipe"}])
+    with pytest.raises(SweepError, match="point X's config 'no_such_recipe'"):
+        load_experiment(bad)
+
+
+@pytest.mark.parametrize("columns", ["test/exact_match/*/10", [3], [""]])
+def test_columns_are_a_list_of_metric_names(tmp_path: Path, columns: object) -> None:
+    with pytest.raises(SweepError, match="columns is a list of metric names"):
+        load_experiment(study_file(tmp_path, "cols", grid={"model.hidden_size": [8]}, columns=columns))
