@@ -8,7 +8,8 @@ evaluation suites hold few such sums (the edge cases 99..9 + 1 and 99..9 + 0 are
 training mixture has them ("repeat") and so does validation, and a state that drifts along a long
 run of one pair gets them wrong: it invents a carry after some positions of 66..6 + 33..3, or drops
 one that should ripple through 99..9 + 00..1. One line per checkpoint and length: how many sums
-are wrong and which repeated pairs (x, y) they share.
+are wrong, which repeated pairs (x, y) they share, and the earliest position (0: the lowest digit)
+at which a digit goes wrong, which says how long the carry held.
 """
 
 from __future__ import annotations
@@ -43,14 +44,19 @@ def main() -> None:
         base = model.config.base
         for num_digits in args.lengths:
             a, b = repeated_pair_operands(num_digits, base)
-            wrong = torch.zeros(len(a), dtype=torch.bool)
+            first_wrong = torch.full((len(a),), num_digits + 1)  # the first wrong position of each sum
             for start in range(0, len(a), args.block):
                 rows = slice(start, start + args.block)
                 block_a, block_b, target = make_problems(a[rows], b[rows], base)
-                wrong[rows] = (model.predict(block_a, block_b) != target).any(-1)
+                bad = model.predict(block_a, block_b) != target
+                first_wrong[rows] = torch.where(bad.any(-1), bad.int().argmax(-1), num_digits + 1)
+            wrong = first_wrong <= num_digits
             pairs = sorted({(int(a[row, 1]), int(b[row, 1])) for row in wrong.nonzero().flatten().tolist()})
             shown = " ".join(f"({x}, {y})" for x, y in pairs) or "none"
-            print(f"{ckpt}: {num_digits} digits: {int(wrong.sum())} of {len(a)} sums wrong; repeated pairs: {shown}")
+            earliest = f"; earliest wrong digit at position {int(first_wrong.min())}" if wrong.any() else ""
+            print(
+                f"{ckpt}: {num_digits} digits: {int(wrong.sum())} of {len(a)} sums wrong; repeated pairs: {shown}{earliest}"
+            )
 
 
 if __name__ == "__main__":
