@@ -26,6 +26,7 @@ CATALOGUE = [
     ("train", ["--model.state_noise", "-0.5"], "state_noise"),
     ("train", ["--model.step_noise", "-0.1"], "step_noise"),
     ("train", ["--model.state_spread", "-1"], "state_spread"),
+    ("train", ["--model.carry_hint", "-1"], "carry_hint"),
     ("train", ["--model.cell", "mlp", "--model.state_spread", "1"], "state_spread"),
     ("train", ["--model.gates", "hard"], "gates 'hard' applies to the gated cells"),
     ("train", ["--model.gates", "soft"], "gates"),

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from adder.evaluation.reporting import pyplot
 from adder.models import RecurrentAdder
 from adder.models.stepped import run_stepped
-from adder.problems.digits import carries_in
+from adder.problems.digits import carries_out
 from adder.problems.suites import suite_problems
 
 #: Problems whose states the probe reads: carry-rich sums ("mixed"), so both carry values are common.
@@ -47,12 +47,6 @@ def layer_states(model: RecurrentAdder, a: Tensor, b: Tensor) -> list[Tensor]:
     the model's own weights and gates (for an LSTM these are its outputs h, not its cell states)."""
     states, _ = run_stepped(model.rnn, model.encoder(a, b), gates=model.config.gates, all_layers=True)
     return states
-
-
-def carries_out(a: Tensor, b: Tensor, target: Tensor, base: int) -> Tensor:
-    """The carry out of every position (batch, length) of model-ready problems (a, b, target)."""
-    carry_in = carries_in(a, b, target, base)
-    return torch.cat([carry_in[:, 1:], torch.zeros_like(carry_in[:, :1])], dim=1)
 
 
 def fit_probe(features: Tensor, labels: Tensor, steps: int = 100) -> nn.Linear:

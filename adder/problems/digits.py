@@ -126,3 +126,10 @@ def make_problems(a: Tensor, b: Tensor, base: int) -> Batch:
 def carries_in(a: Tensor, b: Tensor, target: Tensor, base: int) -> Tensor:
     """The carry into every position (problems, positions) of model-ready problems (a, b, target)."""
     return (target - a - b) % base  # target = (a + b + carry in) mod base, and the carry is 0 or 1
+
+
+def carries_out(a: Tensor, b: Tensor, target: Tensor, base: int) -> Tensor:
+    """The carry out of every position (problems, positions): the carry into the next one (0 at
+    the last, whose sum digit holds the final carry)."""
+    carry_in = carries_in(a, b, target, base)
+    return torch.cat([carry_in[..., 1:], torch.zeros_like(carry_in[..., :1])], dim=-1)

@@ -17,7 +17,7 @@ from adder.models.config import Cell, Encoding, Gates, Nonlinearity
 from adder.problems.digits import Batch
 from adder.training.loggers import tensorboard_writer
 from adder.training.schedules import stepwise
-from adder.training.state_spread import state_spread_loss
+from adder.training.state_losses import carry_hint_loss, state_spread_loss
 
 #: The optimizer of every run unless ``--optimizer`` says otherwise (LightningCLI's form).
 DEFAULT_OPTIMIZER: dict[str, Any] = {"class_path": "torch.optim.Adam", "init_args": {"lr": 3e-3}}
@@ -84,9 +84,13 @@ class AdderModule(L.LightningModule):
             recurrence then runs a position at a time (``adder.models.stepped``).
         state_spread: weight of the state-spread loss added to the cross-entropy (0: off): the
             spread of the top layer's states within each class of position (carry in, digit
-            pair) relative to their whole spread (``adder.training.state_spread``). It makes the
+            pair) relative to their whole spread (``adder.training.state_losses``). It makes the
             network a finite-state machine whose state cannot drift along a long run of one pair,
             which the gated cells need to stay exact far past their training length.
+        carry_hint: weight of the carry hint added to the loss (0: off): the mean squared distance
+            of the first coordinate of the top layer's state to the carry out of each position
+            (1 for a carry; -1 for none, 0 for the ReLU cell). It shows a small network where to
+            keep its carry, which the smallest adders need to learn at all.
         optimizer, lr_scheduler: what ``configure_optimizers`` builds, as ``class_path`` and
             ``init_args`` (the CLI passes its ``--optimizer``/``--lr_scheduler``); None: no schedule.
     """
@@ -107,6 +111,7 @@ class AdderModule(L.LightningModule):
         state_noise: float | None = None,
         step_noise: float = 0.0,
         state_spread: float = 0.0,
+        carry_hint: float = 0.0,
         optimizer: dict[str, Any] = DEFAULT_OPTIMIZER,
         lr_scheduler: dict[str, Any] | None = DEFAULT_LR_SCHEDULER,
     ) -> None:
@@ -128,6 +133,10 @@ class AdderModule(L.LightningModule):
             raise ValueError(f"state_spread must be >= 0, got {state_spread}")
         if state_spread > 0.0 and not config.recurrent:
             raise ValueError(f"state_spread applies to recurrent cells; the {cell} model has no state")
+        if not carry_hint >= 0.0:
+            raise ValueError(f"carry_hint must be >= 0, got {carry_hint}")
+        if carry_hint > 0.0 and not config.recurrent:
+            raise ValueError(f"carry_hint applies to recurrent cells; the {cell} model has no state")
         # The CLI logs the whole run config (adder.training.tracking), so the logger gets none here.
         self.save_hyperparameters(ignore=list(OPTIMIZER_ARGS), logger=False)
         self.hparams.state_noise = state_noise  # the value used, for checkpoints, not the None that chose it
@@ -139,6 +148,7 @@ class AdderModule(L.LightningModule):
         self.state_noise = state_noise
         self.step_noise = step_noise
         self.state_spread = state_spread
+        self.carry_hint = carry_hint
         self.optimizer_spec, self.lr_scheduler_spec = optimizer, lr_scheduler
         self._replay: Tensor | None = None  # (3, k, length): a, b, target of last step's hardest problems
         self._samples: list[dict[str, str]] = []
@@ -167,6 +177,11 @@ class AdderModule(L.LightningModule):
         spread = state_spread_loss(states, a, b, target, self.base) if self.state_spread else None
         if spread is not None:
             loss = loss + self.state_spread * spread
+        hint = None
+        if self.carry_hint:
+            no_carry = 0.0 if self.config.nonlinearity == "relu" else -1.0
+            hint = carry_hint_loss(states, a, b, target, self.base, low=no_carry)
+            loss = loss + self.carry_hint * hint
         self._keep_hardest((a, b, target), losses, round(self.replay_hardest * fresh))
         log_step = self._should_log_step()
         self._check_finite(loss, now=log_step or loss.device.type == "cpu")
@@ -177,6 +192,8 @@ class AdderModule(L.LightningModule):
             self.log("train/loss", fresh_loss)
             if spread is not None:
                 self.log("train/state_spread", spread)
+            if hint is not None:
+                self.log("train/carry_hint", hint)
             lr = self._scheduled_lr()
             if lr is not None:
                 self.log("train/lr", lr)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from adder.problems.digits import (
     add_digits,
+    carries_out,
     digits_to_int,
     format_digits,
     int_to_digits,
@@ -73,3 +74,15 @@ def test_parse_number_rejects_bad_text(text: str, base: int, message: str) -> No
 def test_make_problems_pads_operands_for_the_carry() -> None:
     a, b, target = make_problems(torch.tensor([[9, 9]]), torch.tensor([[1, 0]]), 10)
     assert a.tolist() == [[9, 9, 0]] and b.tolist() == [[1, 0, 0]] and target.tolist() == [[0, 0, 1]]
+
+
+def test_carries_out_match_long_addition() -> None:
+    generator = torch.Generator().manual_seed(1)
+    a, b = torch.randint(0, 7, (50, 12), generator=generator), torch.randint(0, 7, (50, 12), generator=generator)
+    a, b, target = make_problems(a, b, 7)
+    carry = carries_out(a, b, target, 7)
+    for row in range(50):
+        for position in range(12):  # the carry out of the low position+1 digits is their sum's overflow
+            mask = 7 ** (position + 1)
+            low = digits_to_int(a[row, : position + 1], 7) + digits_to_int(b[row, : position + 1], 7)
+            assert int(carry[row, position]) == int(low >= mask)

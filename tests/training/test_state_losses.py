@@ -1,14 +1,14 @@
-"""The state-spread loss: 0 for a finite-state machine's states, scale-free, and what fit adds to the loss."""
+"""The state losses: the spread (0 for a finite-state machine's states, scale-free), the carry hint, and what fit adds."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from adder.problems.digits import carries_in, make_problems
+from adder.problems.digits import carries_in, carries_out, make_problems
 from adder.problems.samplers import ProblemSampler, make_generator
 from adder.training.module import AdderModule
-from adder.training.state_spread import state_spread_loss
+from adder.training.state_losses import carry_hint_loss, state_spread_loss
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*reference is not registered on the model yet.*")
 
@@ -52,9 +52,33 @@ def test_fit_adds_the_weighted_spread_to_the_loss() -> None:
     assert losses[2.0] == pytest.approx(losses[0.0] + 2.0 * spread, rel=1e-5)
 
 
-@pytest.mark.parametrize("flag", ["state_spread", "step_noise"])
+@pytest.mark.parametrize("flag", ["state_spread", "step_noise", "carry_hint"])
 def test_the_state_options_are_refused_for_the_mlp_and_below_zero(flag: str) -> None:
     with pytest.raises(ValueError, match=f"{flag} applies to recurrent cells"):
         AdderModule(cell="mlp", num_digits=3, **{flag: 1.0})
     with pytest.raises(ValueError, match=f"{flag} must be >= 0"):
         AdderModule(**{flag: -1.0})
+
+
+def test_the_carry_hint_is_zero_when_the_first_coordinate_holds_the_carry() -> None:
+    a, b, target = problems()
+    carry = carries_out(a, b, target, 10).float()
+    states = torch.randn(*a.shape, 3)
+    states[..., 0] = 2 * carry - 1
+    assert float(carry_hint_loss(states, a, b, target, 10)) == 0.0
+    states[..., 0] = carry  # a ReLU cell's 0/1
+    assert float(carry_hint_loss(states, a, b, target, 10, low=0.0)) == 0.0
+    assert float(carry_hint_loss(states, a, b, target, 10)) == pytest.approx(float((1 - carry).mean()))
+
+
+def test_fit_adds_the_weighted_carry_hint_to_the_loss() -> None:
+    batch = problems(32)
+    losses = {}
+    for weight in (0.0, 0.5):
+        torch.manual_seed(0)
+        module = AdderModule(hidden_size=8, input_size=4, replay_hardest=0.0, state_noise=0.0, carry_hint=weight)
+        with torch.no_grad():
+            losses[weight] = float(module.training_step(batch, 0))
+            hint = float(carry_hint_loss(module.model.states(batch[0], batch[1])[0], *batch, 10))
+    assert hint > 0.1
+    assert losses[0.5] == pytest.approx(losses[0.0] + 0.5 * hint, rel=1e-5)
