@@ -129,7 +129,7 @@ class StudyQueue:
         for number, params in enumerate(search.start if search else []):
             label = f"start-{number}"
             if (label, None) not in have:
-                flags = {**self.experiment.args, **(self.experiment.quick if self.quick else {}), **params}
+                flags = self.experiment.flags(params, self.quick)
                 self.study.enqueue_trial(params, user_attrs={"point": label, "flags": flags})
 
     def fail_stale(self) -> None:
@@ -199,7 +199,7 @@ class StudyQueue:
             return None
         trial = self.study.ask()
         if "point" not in trial.user_attrs:  # a new trial from the sampler
-            flags = {**self.experiment.args, **(self.experiment.quick if self.quick else {}), **search.suggest(trial)}
+            flags = self.experiment.flags(search.suggest(trial), self.quick)
             trial.set_user_attr("point", f"trial-{trial.number}")
             trial.set_user_attr("flags", flags)
         return self.storage.get_trial(self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number))

@@ -131,13 +131,14 @@ class Experiment:
     path: str = ""  # as shown in reports and commands
     source: str = ""  # the file it was read from
 
-    def flags(self, point: Point, quick: bool) -> dict[str, Any]:
-        """Flags of one run, later ones winning: shared args, --quick overrides, the point's own."""
+    def flags(self, point: Point | Mapping[str, Any], quick: bool) -> dict[str, Any]:
+        """Flags of one run, later ones winning: shared args, --quick overrides, the point's own
+        (a grid point's, or a search trial's params)."""
         merged = dict(self.args)
         if quick:
             merged.update(self.quick)
-        merged.update(point.flags)
-        if quick:  # a point may set a budget of its own; --quick still caps it
+        merged.update(point.flags if isinstance(point, Point) else point)
+        if quick:  # a point or a search may set a budget of its own; --quick still caps it
             merged.update({k: v for k, v in self.quick.items() if k.startswith("trainer.")})
         return merged
 

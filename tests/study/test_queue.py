@@ -166,6 +166,26 @@ def test_a_search_runs_its_start_points_first_and_its_sampler_learns_from_them(t
     assert second.user_attrs["point"] == "trial-1" and set(second.params) == set(search["params"])
 
 
+def test_quick_caps_a_budget_the_search_space_names(tmp_path: Path) -> None:
+    # A search over the schedule's length still trains --quick's few steps, start points and
+    # sampled trials alike; the sampler sees the params it chose.
+    search = {
+        "trials": 2,
+        "params": {"trainer.max_steps": [20000, 60000]},
+        "objectives": [{"minimize": "num_parameters"}],
+        "start": [{"trainer.max_steps": 60000}],
+    }
+    study = study_file(tmp_path, "budget_search", search=search, quick={"trainer.max_steps": 2})
+    runs = tmp_path / "runs"
+    argv = ["sweep", str(study), "--quick", "--runs-dir", str(runs), "--docs-dir", str(tmp_path / "docs")]
+    assert main(argv) == 0
+    done = sorted(trials(runs, "budget_search-quick"), key=lambda t: t.number)
+    assert [t.state.name for t in done] == ["COMPLETE", "COMPLETE"]
+    assert done[0].params == {"trainer.max_steps": 60000}
+    assert done[1].params["trainer.max_steps"] in (20000, 60000)
+    assert [t.user_attrs["flags"]["trainer.max_steps"] for t in done] == [2, 2]
+
+
 @pytest.mark.parametrize(("bound", "seeds_run"), [(0, 2), (2, 1)])
 def test_a_search_trial_stops_at_the_first_seed_that_breaks_a_constraint(
     tmp_path: Path, bound: int, seeds_run: int
