@@ -211,7 +211,10 @@ def test_best_checkpoint_is_the_latest_of_equal_validations(tmp_path: Path) -> N
     assert sorted(p.name for p in Path(checkpoint.dirpath).iterdir()) == ["best-step9.ckpt", "last.ckpt"]
 
 
-@pytest.mark.parametrize(("config", "base", "most_parameters"), [("smallest", 10, 1000), ("smallest_binary", 2, 100)])
+@pytest.mark.parametrize(
+    ("config", "base", "most_parameters"),
+    [("smallest", 10, 1000), ("smallest_onehot", 10, 300), ("smallest_binary", 2, 100)],
+)
 def test_smallest_configs_are_as_small_as_they_say(
     tmp_path: Path, config: str, base: int, most_parameters: int
 ) -> None:
