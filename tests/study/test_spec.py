@@ -85,7 +85,28 @@ def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:
         "model.hidden_size": smallest["model"]["hidden_size"],
         "model.input_size": smallest["model"]["input_size"],
         "optimizer.lr": smallest["optimizer"]["init_args"]["lr"],
+        "model.encoding": "embedding",
+        "model.carry_hint": 0.0,
+        "trainer.max_steps": smallest["trainer"]["max_steps"],
+        "data.block_batches": None,
     }
+    # ... and tries the smallest one-hot adder: each of that config's settings the space names.
+    onehot = yaml.safe_load(Path(config_files.resolve("smallest_onehot")).read_text())
+    assert {
+        "model.cell": "rnn",
+        "model.hidden_size": onehot["model"]["hidden_size"],
+        "model.encoding": onehot["model"]["encoding"],
+        "model.carry_hint": onehot["model"]["carry_hint"],
+        "optimizer.lr": onehot["optimizer"]["init_args"]["lr"],
+        "trainer.max_steps": onehot["trainer"]["max_steps"],
+        "data.block_batches": onehot["data"]["block_batches"],
+    }.items() <= study.search.start[-1].items()
+    # Every start lies in the space: categorical choices among the choices, ranges within bounds.
+    for start in study.search.start:
+        assert start.keys() == study.search.params.keys()
+        for key, value in start.items():
+            space = study.search.params[key]
+            assert value in space if isinstance(space, list) else space["low"] <= value <= space["high"]
 
 
 def test_flags_become_a_command_line_and_metrics_are_found_by_pattern() -> None:
