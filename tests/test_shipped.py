@@ -3,6 +3,7 @@ and each study in configs/experiments/ (one point, one seed, its --quick budget)
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ import yaml
 
 from adder.__main__ import main
 from adder.config_files import CONFIG_DIR, EXPERIMENT_DIR, shipped
+from adder.problems.suites import default_test_lengths
 from adder.training.cli import main as cli_main
+from adder.training.data import AdditionDataModule
 from tests.helpers.cli import QUIET
 
 pytestmark = pytest.mark.slow
@@ -29,13 +32,23 @@ FEW_STEPS = [
 ]
 
 
+def shortest_test_length(name: str) -> int:
+    """The shortest of a config's test lengths: its longest ones cost most of a test and check
+    nothing more about whether the config runs."""
+    data = (yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text()) or {}).get("data") or {}
+    num_digits = data.get("num_digits", inspect.signature(AdditionDataModule).parameters["num_digits"].default)
+    return min(data.get("test_lengths") or default_test_lengths(num_digits))
+
+
 @pytest.mark.parametrize("name", shipped(CONFIG_DIR))
 def test_a_shipped_config_fits_and_tests(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # a store a logger preset names by a relative path (mlflow.db) lands here
+    short = ["--data.test_lengths", f"[{shortest_test_length(name)}]"]
     for subcommand in ("fit", "test"):
-        cli = cli_main([subcommand, "--config", name, "--trainer.default_root_dir", str(tmp_path), *QUIET, *FEW_STEPS])
+        args = [subcommand, "--config", name, "--trainer.default_root_dir", str(tmp_path), *QUIET, *FEW_STEPS, *short]
+        cli = cli_main(args)
         assert cli.trainer.state.finished, subcommand
     assert "exact match %" in capsys.readouterr().out
 
