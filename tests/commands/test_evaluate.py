@@ -170,7 +170,14 @@ def test_repeated_pairs_script_counts_the_sums_the_model_gets_wrong(
             predicted = model.predict(a, b)
         wrong = [i for i, row in enumerate(predicted) if digits_to_int(row) != first[i] + second[i]]
         shown = " ".join(f"({x}, {y})" for x, y in sorted({pairs[i][2:] for i in wrong})) or "none"
-        assert (
-            line
-            == f"{trained_checkpoint}: {num_digits} digits: {len(wrong)} of 10000 sums wrong; repeated pairs: {shown}"
+        # The least significant wrong digit of any wrong sum, when there is one.
+        positions = [
+            next(k for k, (got, want) in enumerate(zip(predicted[i].tolist(), truth, strict=True)) if got != want)
+            for i in wrong
+            for truth in [int_to_digits(first[i] + second[i], length=num_digits + 1)]
+        ]
+        earliest = f"; earliest wrong digit at position {min(positions)}" if wrong else ""
+        assert line == (
+            f"{trained_checkpoint}: {num_digits} digits: {len(wrong)} of 10000 sums wrong; repeated pairs: {shown}"
+            + earliest
         )
