@@ -35,7 +35,7 @@ def the_tests_leave_nothing_in_the_checkout() -> object:
 
 @pytest.fixture(scope="session")
 def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 3-digit RNN trained until every validation sum is right (a few seconds on a CPU)."""
+    """A 3-digit RNN trained until every validation sum is right."""
     root = tmp_path_factory.mktemp("trained")
     run_cli(
         "fit",
@@ -48,7 +48,7 @@ def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "1000",
         "--trainer.val_check_interval",
         "50",
-        # It is right on every validation sum within a few hundred steps; the rest would be waste.
+        # Stop at the first perfect validation: the tests need a model that adds, not the best one.
         "--early_stopping.target",
         "1",
         "--early_stopping.min_steps",
