@@ -3,9 +3,8 @@
 The verifier reasons about the network ``adder add`` runs: a :class:`RecurrentAdder` with
 ``cell="rnn"`` evaluated in float32 from the zero state. Its weights are float32 numbers, exact in
 float64, so the only gap between the network and these matrices is float32 rounding, bounded here
-per neuron (Higham, "Accuracy and Stability of Numerical Algorithms", 2002, section 3.1: a sum of
-n products computed in any order, with or without FMA, is off by at most gamma_n times the sum of
-their absolute values, gamma_n = n u / (1 - n u), u = 2^-24).
+per neuron (:mod:`adder.verification.rounding`). Only networks ``accepted`` admits are built:
+tanh cells, finite weights, no float32 overflow.
 """
 
 from __future__ import annotations
@@ -15,26 +14,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from adder.errors import InputError
 from adder.models import Adder, RecurrentAdder
+from adder.verification.accepted import UnsupportedModel, check_finite, check_modelled, check_no_overflow
+from adder.verification.rounding import SQUASH_ERROR, sum_error
 from adder.verification.zonotope import Zonotope
 
-#: float32's unit roundoff.
-UNIT_ROUNDOFF = 2.0**-24
-#: What a float32 tanh may be off by, absolute (|tanh| <= 1, so one ulp is at most 2^-24; libm and
-#: the vectorised kernels torch uses are within a few ulps; this allows 16).
-TANH_ERROR = 16 * UNIT_ROUNDOFF
-#: Added to every bound at every step for the analysis's own float64 rounding, which is below
-#: 1e-13 for the sizes here: a margin of four orders of magnitude.
-ANALYSIS_SLACK = 1e-9
-
-
-class UnsupportedModel(InputError):
-    """A checkpoint whose model this verifier cannot reason about."""
-
-
-def gamma(terms: int) -> float:
-    return terms * UNIT_ROUNDOFF / (1 - terms * UNIT_ROUNDOFF)
+#: What a float32 tanh may be off by (absolute).
+TANH_ERROR = SQUASH_ERROR
 
 
 @dataclass
@@ -64,34 +50,36 @@ class ElmanAdder:
 
     @staticmethod
     def from_model(model: Adder) -> ElmanAdder:
+        """The model's matrices; refuses (UnsupportedModel) any model this analysis does not model."""
         if not isinstance(model, RecurrentAdder) or model.cell != "rnn":
-            raise UnsupportedModel(
-                f"adder verify handles the Elman RNN (cell rnn) only; this checkpoint's cell is {model.config.cell}"
-            )
+            raise UnsupportedModel(f"this analysis is for the Elman RNN (cell rnn), not {model.config.cell}")
+        check_modelled(model.config)
+        check_finite(model)
+        rnn = model.rnn
+        if rnn.mode != "RNN_TANH" or rnn.bidirectional or rnn.proj_size:
+            raise UnsupportedModel(f"adder verify models a one-way tanh RNN; this one is {rnn}")
         base, hidden = model.base, model.config.hidden_size
-        digits = torch.arange(base)
-        a, b = torch.meshgrid(digits, digits, indexing="ij")
-        with torch.no_grad():
-            codes = model.encoder(a.reshape(1, -1), b.reshape(1, -1))[0].double()  # (base^2, 2F)
-        rnn, d = model.rnn, lambda name: getattr(model.rnn, name).detach().double()
+        codes = pair_codes(model)  # (base^2, 2F)
+        weight = lambda name: getattr(rnn, name).detach().double()  # noqa: E731
         layers = range(model.config.num_layers)
-        w_ih = [d(f"weight_ih_l{k}") for k in layers]
-        w_hh = [d(f"weight_hh_l{k}") for k in layers]
-        bias = [d(f"bias_ih_l{k}") + d(f"bias_hh_l{k}") if rnn.bias else torch.zeros(hidden) for k in layers]
-        pair_inputs = (codes @ w_ih[0].T + bias[0]).reshape(base, base, hidden)
-        # Terms summed per neuron: the input code's, the state's and the two biases.
-        abs_bias = [
-            (d(f"bias_ih_l{k}").abs() + d(f"bias_hh_l{k}").abs()) if rnn.bias else torch.zeros(hidden) for k in layers
-        ]
-        first = (codes.abs() @ w_ih[0].abs().T).max(0).values
+        w_ih = [weight(f"weight_ih_l{k}") for k in layers]
+        w_hh = [weight(f"weight_hh_l{k}") for k in layers]
+        bias_ih = [weight(f"bias_ih_l{k}") if rnn.bias else torch.zeros(hidden, dtype=torch.float64) for k in layers]
+        bias_hh = [weight(f"bias_hh_l{k}") if rnn.bias else torch.zeros(hidden, dtype=torch.float64) for k in layers]
+        pair_inputs = (codes @ w_ih[0].T + bias_ih[0] + bias_hh[0]).reshape(base, base, hidden)
         pre_error = []
         for k in layers:
-            inputs = first if k == 0 else w_ih[k].abs().sum(1)  # a lower layer's state is within [-1, 1]
-            terms = (codes.shape[1] if k == 0 else hidden) + hidden + 2
-            pre_error.append(gamma(terms) * (inputs + w_hh[k].abs().sum(1) + abs_bias[k]) + ANALYSIS_SLACK)
+            # Per neuron: the input's terms (a lower layer's state lies within [-1, 1]), the state's, two biases.
+            inputs = (codes.abs() @ w_ih[0].abs().T).max(0).values if k == 0 else w_ih[k].abs().sum(1)
+            magnitude = inputs + w_hh[k].abs().sum(1) + bias_ih[k].abs() + bias_hh[k].abs()
+            check_no_overflow(f"layer {k} pre-activation", magnitude)
+            pre_error.append(sum_error((codes.shape[1] if k == 0 else hidden) + hidden + 2, magnitude))
         head_w, head_b = model.head.weight.detach().double(), model.head.bias.detach().double()
-        logit_error = gamma(hidden + 1) * (head_w.abs().sum(1) + head_b.abs()) + ANALYSIS_SLACK
-        return ElmanAdder(base, hidden, pair_inputs, w_ih[1:], w_hh, bias[1:], head_w, head_b, pre_error, logit_error)
+        logit_magnitude = head_w.abs().sum(1) + head_b.abs()
+        check_no_overflow("logit", logit_magnitude)
+        logit_error = sum_error(hidden + 1, logit_magnitude)
+        biases = [bias_ih[k] + bias_hh[k] for k in layers][1:]
+        return ElmanAdder(base, hidden, pair_inputs, w_ih[1:], w_hh, biases, head_w, head_b, pre_error, logit_error)
 
     # ------------------------------------------------------------------ concrete states
     def step(self, state: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -161,3 +149,14 @@ def _replace(states: Zonotope, coords: slice, new: Zonotope) -> Zonotope:
     center = states.center.clone()
     center[:, coords] = new.center
     return Zonotope(center, gens)
+
+
+def pair_codes(model: Adder) -> Tensor:
+    """The encoder's code of every digit pair (a, b), row ``a * base + b``: (base^2, 2F), float64
+    (exact: the codes are float32 numbers). Refuses codes so large that a product could overflow."""
+    digits = torch.arange(model.base)
+    a, b = torch.meshgrid(digits, digits, indexing="ij")
+    with torch.no_grad():
+        codes = model.encoder(a.reshape(1, -1), b.reshape(1, -1))[0].double()
+    check_no_overflow("digit code", codes.abs())
+    return codes

@@ -40,8 +40,8 @@ from adder.verification.zonotope import Zonotope
 BATCH_FLOATS = 50_000_000
 #: Rounds of widening the boxes before a plan is given up.
 MAX_ROUNDS = 30
-#: How far inside its box an image must lie: covers the rounding of a frame's inverse (frames are
-#: kept to condition numbers below 1e6, so coordinates are off by far less).
+#: How far inside its box an image must lie, besides its frame's own error (``frame_error``): for the
+#: rounding of the box's corners when it becomes the next window's start set.
 FRAME_SLACK = 1e-8
 #: The most memory the frames of one plan's classes may take: plans with more classes are not tried.
 FRAME_MEMORY = 2 * 2**30
@@ -198,6 +198,7 @@ class Prover:
         self.origin = torch.zeros(count, size, dtype=torch.float64)
         self.axes = torch.eye(size, dtype=torch.float64).repeat(count, 1, 1)
         self.inverse = self.axes.clone()
+        self.frame_error = torch.zeros(count, dtype=torch.float64)
         boxes = torch.empty(count, 2, size, dtype=torch.float64)
         boxes[:, 0], boxes[:, 1] = torch.inf, -torch.inf
         order = index.argsort()
@@ -210,6 +211,7 @@ class Prover:
             if history:
                 self.axes[cls] = self._dynamics_axes(cls, history, self.origin[cls], self.axes[cls])
             self.inverse[cls] = torch.linalg.inv(self.axes[cls])
+            self.frame_error[cls] = frame_error(self.axes[cls], self.inverse[cls])
             coords = centred @ self.inverse[cls].T
             boxes[cls, 0], boxes[cls, 1] = coords.min(0).values, coords.max(0).values
         return boxes
@@ -244,6 +246,11 @@ class Prover:
         spread = torch.einsum("ngd,ndk->ngk", sets.generators, axes).abs().sum(1)
         return center - spread, center + spread
 
+    def frame_slack(self, index: Tensor, low: Tensor, high: Tensor) -> Tensor:
+        """How far inside its box each set's frame coordinates (low, high: (N, D)) must lie: (N, 1)."""
+        largest = torch.maximum(low.abs(), high.abs()).amax(1, keepdim=True)
+        return FRAME_SLACK + self.frame_error[index, None] * largest
+
     def region(self, boxes: Tensor, index: int) -> Zonotope:
         """Class ``index``'s oriented box as a zonotope (one set)."""
         low, high = boxes[index, 0], boxes[index, 1]
@@ -262,7 +269,7 @@ class Prover:
             count = self.check_all(boxes, grown, plan)
             checked += count
             classes = int(torch.isfinite(boxes[:, 0, 0]).sum())
-            if self.worst.margin <= 0:
+            if not 0 < self.worst.margin < torch.inf:  # inf: nothing was checked; NaN never gets here
                 return Outcome(False, plan, classes, checked, self.worst.margin, self.worst, round_number)
             if torch.equal(grown, boxes):
                 return Outcome(True, plan, classes, checked, self.worst.margin, self.worst, round_number)
@@ -295,7 +302,8 @@ class Prover:
         if plan.history == 0:  # position 0 is a base case: the zero state, carry 0
             first = torch.zeros(1, dtype=torch.long)
             low, high = self.frame(start, first)
-            _widen(grown, first, low - FRAME_SLACK, high + FRAME_SLACK)
+            slack = self.frame_slack(first, low, high)
+            _widen(grown, first, low - slack, high + slack)
         none, zero = torch.zeros(1, 0, dtype=torch.long), torch.zeros(1, 1, dtype=torch.long)
         count = 0
         for depth in range(1, plan.history + plan.window):
@@ -364,21 +372,38 @@ class Prover:
         ``grown`` where it does not)."""
         sums = self.symbol_sum[symbols]
         margins = self.net.logit_margins(sets, self.digit(carries[:, -2], sums[:, -1]))
+        # A set with an inf or NaN anywhere, or a NaN margin, proves nothing: it fails its check.
+        finite = torch.isfinite(sets.center).all(1) & torch.isfinite(sets.generators).flatten(1).all(1)
+        margins = torch.where(finite & ~margins.isnan(), margins, -torch.inf)
         at = int(margins.argmin())
         if float(margins[at]) < self.worst.margin:
             self.worst = Failure(float(margins[at]), start, symbols[at].tolist(), int(carries[at, 0]), "margin")
         if sums.shape[1] >= history:
             index = self.class_of(symbols, carries, history)
             low, high = self.frame(sets, index)
-            # Inside by FRAME_SLACK: the frame's inverse, and so these coordinates, are rounded.
-            outside = (low < boxes[index, 0] + FRAME_SLACK).any(1) | (high > boxes[index, 1] - FRAME_SLACK).any(1)
+            slack = self.frame_slack(index, low, high)
+            # Written as "not inside", so that a NaN coordinate counts as outside.
+            inside = (low >= boxes[index, 0] + slack).all(1) & (high <= boxes[index, 1] - slack).all(1)
+            outside = ~inside & finite
             if outside.any():
-                _widen(grown, index[outside], low[outside] - FRAME_SLACK, high[outside] + FRAME_SLACK)
+                _widen(grown, index[outside], low[outside] - slack[outside], high[outside] + slack[outside])
                 excess = torch.maximum(boxes[index, 0] - low, high - boxes[index, 1]).amax(1)
-                at = int(excess.argmax())
+                at = int(excess.nan_to_num(-torch.inf).argmax())
                 if float(excess[at]) > self.excess[0]:
                     self.excess = (float(excess[at]), start, symbols[at].tolist())
         return len(margins)
+
+
+def frame_error(axes: Tensor, inverse: Tensor) -> float:
+    """How far, relative to the largest coordinate, true coordinates ``axes^-1 (x - origin)`` can be
+    from those computed with the rounded ``inverse`` (float64): with ``E = I - inverse @ axes`` and
+    ``e = |E| + 4 D 2^-53 |inverse| |axes|`` (infinity norms; the second term for the rounding of
+    E and of the product itself), the error is at most ``e / (1 - e)``; inf when ``e >= 1/2``."""
+    size = len(axes)
+    norm = lambda matrix: float(matrix.abs().sum(1).max())  # noqa: E731
+    residual = torch.eye(size, dtype=axes.dtype) - inverse @ axes
+    error = norm(residual) + 4 * size * 2.0**-53 * norm(inverse) * norm(axes)
+    return error / (1 - error) if error < 0.5 else float("inf")
 
 
 def _groups(sorted_index: Tensor) -> tuple[list[int], list[slice]]:

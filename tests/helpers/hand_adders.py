@@ -58,3 +58,46 @@ def save(model: RecurrentAdder, path: Path) -> Path:
     state = {f"model.{key}": value for key, value in model.state_dict().items()}
     torch.save({"state_dict": state, "hyper_parameters": hparams}, path)
     return path
+
+
+def _with_constant_unit(model: RecurrentAdder, nonlinearity: str = "tanh") -> RecurrentAdder:
+    """``model``'s weights in a network with a fourth unit that is always 1 (``tanh(GAIN)``)."""
+    config = ModelConfig(**{**vars(CONFIG), "hidden_size": 4, "nonlinearity": nonlinearity})
+    wider = RecurrentAdder(config)
+    with torch.no_grad():
+        for name, value in wider.state_dict().items():
+            value.zero_()
+            old = model.state_dict()[name]
+            value[tuple(slice(0, n) for n in old.shape)] = old
+        wider.rnn.bias_ih_l0[3] = GAIN
+    return wider.eval()
+
+
+def overflowing_adder() -> RecurrentAdder:
+    """The exact adder with finite logits so large that float32 overflows both to inf: in real
+    numbers the right logit wins by 5e37, in float32 the two tie and argmax takes digit 0."""
+    model = _with_constant_unit(exact_adder())
+    with torch.no_grad():
+        sum_bit = torch.tensor([1.0, -1.0, 1.0]) * 0.25e38  # u_1 - u_2 + u_3, scaled
+        model.head.weight.copy_(
+            torch.stack([torch.cat([-sum_bit, torch.tensor([1e38])]), torch.cat([sum_bit, torch.tensor([1e38])])])
+        )
+        model.head.bias.fill_(3e38)
+    return model
+
+
+def infinite_adder() -> RecurrentAdder:
+    """The exact adder whose logits both read the constant unit with weight inf: float32 makes
+    both logits inf (a tie, so digit 0); a real-number analysis sees inf - inf = NaN margins."""
+    model = _with_constant_unit(exact_adder())
+    with torch.no_grad():
+        model.head.weight[:, 3] = torch.inf
+    return model
+
+
+def relu_adder() -> RecurrentAdder:
+    """The exact adder's weights in a ReLU Elman cell (``nonlinearity: relu``): the same numbers,
+    another network, which adds wrong (a tanh-only analysis would prove the tanh one)."""
+    model = RecurrentAdder(ModelConfig(**{**vars(CONFIG), "nonlinearity": "relu"}))
+    model.load_state_dict(exact_adder().state_dict())
+    return model.eval()

@@ -1,0 +1,143 @@
+"""Attacks on ``adder verify``: checkpoints built by hand to make it prove a network that ``add``
+gets wrong, and property tests that its sets hold what the float32 network really computes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adder.evaluation.sums import add_with_model
+from adder.models import ModelConfig, RecurrentAdder
+from adder.problems.digits import format_digits, int_to_digits
+from adder.verification.elman import ElmanAdder
+from adder.verification.invariant import Plan, Prover, frame_error
+from adder.verification.zonotope import Zonotope
+from tests.helpers.hand_adders import exact_adder, infinite_adder, overflowing_adder, relu_adder, save
+
+
+def wrong_sums(model: torch.nn.Module, base: int, largest: int = 16) -> list[tuple[int, int]]:
+    """The sums x + y (x, y < largest) that ``add``'s path gets wrong."""
+    pairs = [(x, y) for x in range(largest) for y in range(largest)]
+    problems = [(int_to_digits(x, base), int_to_digits(y, base)) for x, y in pairs]
+    found = add_with_model(model, problems, base)
+    return [pair for pair, got in zip(pairs, found) if got != format_digits(int_to_digits(sum(pair), base), base)]
+
+
+@pytest.mark.parametrize(
+    ("make", "refusal"),
+    [
+        (overflowing_adder, "refuses weights this large: a logit could reach"),
+        (infinite_adder, "refuses non-finite weights: head.weight"),
+        (relu_adder, "models nonlinearity tanh only"),
+    ],
+)
+def test_a_checkpoint_the_analysis_cannot_model_is_refused(
+    make: Callable[[], RecurrentAdder], refusal: str, tmp_path: Path
+) -> None:
+    """Each was proved before these checks (a real-number margin of 5e37 with both float32 logits
+    inf; NaN margins that never counted as worse; the tanh network's proof for a ReLU network),
+    and ``add`` gets sums wrong on each."""
+    model = make()
+    assert wrong_sums(model, 2)
+    done = subprocess.run(
+        [sys.executable, "-m", "adder", "verify", "--ckpt", str(save(model, tmp_path / "odd.ckpt"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done
+    assert done.stderr.startswith("error: adder verify ") and done.stderr.count("\n") == 1, done.stderr
+    assert refusal in done.stderr and done.stdout == ""
+
+
+def poisoned(what: str) -> Callable[[ElmanAdder], None]:
+    """Makes one part of the analysis of ``net`` give NaN."""
+
+    def poison(net: ElmanAdder) -> None:
+        if what == "margin":
+            net.logit_margins = lambda sets, digits: torch.full((len(digits),), torch.nan)  # type: ignore[method-assign]
+        else:
+            step_set = net.step_set
+
+            def nan_step(*args: torch.Tensor) -> Zonotope:
+                sets = step_set(*args)
+                sets.center[:, 0] = torch.nan
+                return sets
+
+            net.step_set = nan_step  # type: ignore[method-assign]
+
+    return poison
+
+
+@pytest.mark.parametrize("what", ["margin", "image"])
+def test_a_nan_in_the_analysis_fails_its_check(what: str) -> None:
+    net = ElmanAdder.from_model(exact_adder())
+    plan = Plan(history=0, window=2, exact=0)
+    assert Prover(net, time.monotonic() + 60).prove(plan).proved  # the plan proves the sound network
+    poisoned(what)(net)
+    outcome = Prover(net, time.monotonic() + 60).prove(plan)
+    assert not outcome.proved and outcome.worst_margin == -torch.inf
+
+
+@given(st.integers(0, 10_000), st.floats(1e-9, 1e-4), st.integers(1, 12))
+def test_a_frames_error_bounds_how_far_its_coordinates_are_off(seed: int, noise: float, size: int) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    axes = torch.linalg.qr(torch.randn(size, size, generator=generator, dtype=torch.float64))[0]
+    axes = axes * (torch.rand(size, generator=generator, dtype=torch.float64) + 0.1)  # not orthonormal
+    inverse = torch.linalg.inv(axes) + noise * torch.randn(size, size, generator=generator, dtype=torch.float64)
+    true = torch.randn(50, size, generator=generator, dtype=torch.float64)  # coordinates of 50 points
+    points = true @ axes.T
+    computed = points @ inverse.T
+    bound = frame_error(axes, inverse) * computed.abs().amax(1, keepdim=True)
+    assert bool(((computed - true).abs() <= bound + 1e-12).all())
+
+
+def random_elman(seed: int, layers: int, hidden: int, base: int, encoding: str, scale: float) -> RecurrentAdder:
+    torch.manual_seed(seed)
+    config = ModelConfig(encoding=encoding, input_size=3, hidden_size=hidden, num_layers=layers, base=base)
+    model = RecurrentAdder(config)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, scale)
+    return model.eval()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(1, 2),
+    st.integers(1, 6),
+    st.integers(2, 5),
+    st.sampled_from(["embedding", "onehot", "scalar"]),
+    st.floats(0.1, 4.0),
+)
+def test_the_elman_sets_hold_the_float32_states_and_logits(
+    seed: int, layers: int, hidden: int, base: int, encoding: str, scale: float
+) -> None:
+    """Along random sums, the float32 states ``add`` computes lie in the sets stepped from the zero
+    state, and each digit's logit margin is at least the bound the verifier takes for it."""
+    model = random_elman(seed, layers, hidden, base, encoding, scale)
+    net = ElmanAdder.from_model(model)
+    generator = torch.Generator().manual_seed(seed)
+    a, b = torch.randint(base, (2, 1, 12), generator=generator)
+    with torch.no_grad():
+        top = model.rnn(model.encoder(a, b))[0][0].double()  # (12, hidden): what the head reads
+        logits = model.head(top.float()).double()
+    sets = Zonotope(net.zero_state(), torch.zeros(1, 0, net.state_size, dtype=torch.float64))
+    no_spread = torch.zeros(1, net.pair_inputs.shape[-1], dtype=torch.float64)
+    for t in range(12):
+        sets = net.step_set(sets, net.pair_inputs[a[0, t], b[0, t]][None], no_spread)
+        low, high = sets.bounds()
+        assert bool(((top[t] >= low[0, -hidden:]) & (top[t] <= high[0, -hidden:])).all()), t
+        for digit in range(base):
+            others = torch.cat([logits[t, :digit], logits[t, digit + 1 :]])
+            bound = net.logit_margins(sets, torch.tensor([digit]))[0]
+            assert float(bound) <= float(logits[t, digit] - others.max()), (t, digit)
