@@ -130,13 +130,18 @@ class ElmanAdder:
         """For each set, a lower bound on ``logit[digit] - max other logit`` over the set, less
         what float32 rounding of the logits can take away; > 0 means argmax is ``digit`` everywhere."""
         top = slice((self.num_layers - 1) * self.hidden_size, self.state_size)
-        last = Zonotope(states.center[:, top], states.generators[:, :, top])
-        diff = self.head_weight[digits].unsqueeze(1) - self.head_weight.unsqueeze(0)  # (N, base, hidden)
-        centre = (last.center.unsqueeze(1) * diff).sum(-1) + self.head_bias[digits, None] - self.head_bias
-        spread = torch.einsum("ngh,nbh->nbg", last.generators, diff).abs().sum(-1)
-        margin = centre - spread - self.logit_error[digits, None] - self.logit_error
-        margin[torch.arange(len(digits)), digits] = torch.inf
-        return margin.min(-1).values
+        return head_margins(states.coords(top), self.head_weight, self.head_bias, self.logit_error, digits)
+
+
+def head_margins(last: Zonotope, weight: Tensor, bias: Tensor, error: Tensor, digits: Tensor) -> Tensor:
+    """Per set of the head's inputs ``last``, a lower bound on ``logit[digit] - max other logit``
+    with the logits ``weight @ x + bias``, each off by at most ``error`` (float32 rounding)."""
+    diff = weight[digits].unsqueeze(1) - weight.unsqueeze(0)  # (N, base, hidden)
+    centre = (last.center.unsqueeze(1) * diff).sum(-1) + bias[digits, None] - bias
+    spread = torch.einsum("ngh,nbh->nbg", last.generators, diff).abs().sum(-1)
+    margin = centre - spread - error[digits, None] - error
+    margin[torch.arange(len(digits)), digits] = torch.inf
+    return margin.min(-1).values
 
 
 def _replace(states: Zonotope, coords: slice, new: Zonotope) -> Zonotope:

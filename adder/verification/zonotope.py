@@ -91,6 +91,37 @@ class Zonotope:
             pieces = Zonotope(center, generators)
         return pieces
 
+    def coords(self, index: slice) -> Zonotope:
+        """The sets' coordinates ``index`` (the same generators: the same points move them)."""
+        return Zonotope(self.center[:, index], self.generators[:, :, index])
+
+    def pad(self, count: int) -> Zonotope:
+        """The same sets with zero generators appended up to ``count``. Two sets are combined
+        (``+``, ``product``) only as views of one set: one's generators are the first ones of the
+        other's (it was derived by appending fresh ones), so padding the shorter lines them up."""
+        n, g, d = self.generators.shape
+        zeros = self.generators.new_zeros(n, count - g, d)
+        return Zonotope(self.center, torch.cat([self.generators, zeros], 1))
+
+    def __add__(self, other: Zonotope) -> Zonotope:
+        """Pointwise sums, for two views of one set (the same generators, padded to one count)."""
+        count = max(self.generators.shape[1], other.generators.shape[1])
+        a, b = self.pad(count), other.pad(count)
+        return Zonotope(a.center + b.center, a.generators + b.generators)
+
+    def scale(self, factor: Tensor | float, offset: Tensor | float = 0.0) -> Zonotope:
+        """``x * factor + offset`` per coordinate; exact."""
+        return Zonotope(self.center * factor + offset, self.generators * factor)
+
+    def product(self, other: Zonotope) -> tuple[Zonotope, Tensor]:
+        """Pointwise products ``x * y`` of two views of one set (x and y moved by the same points):
+        a zonotope for the part linear in the points, and the radius (N, D) of the rest,
+        ``(sum_i e_i g_i)(sum_j e_j h_j)``, at most the product of the two radii."""
+        count = max(self.generators.shape[1], other.generators.shape[1])
+        a, b = self.pad(count), other.pad(count)
+        linear = Zonotope(a.center * b.center, a.center[:, None] * b.generators + b.center[:, None] * a.generators)
+        return linear, a.radius() * b.radius()
+
     def repeat(self, times: int) -> Zonotope:
         """Each set ``times`` times in a row: set i at rows i*times .. i*times + times - 1."""
         return Zonotope(self.center.repeat_interleave(times, 0), self.generators.repeat_interleave(times, 0))

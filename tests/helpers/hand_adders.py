@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from adder.models import ModelConfig, RecurrentAdder
+from adder.models import MLPAdder, ModelConfig, RecurrentAdder
 
 GAIN = 20.0
 CONFIG = ModelConfig(cell="rnn", encoding="scalar", hidden_size=3, base=2, num_digits=8)
@@ -100,4 +100,23 @@ def relu_adder() -> RecurrentAdder:
     another network, which adds wrong (a tanh-only analysis would prove the tanh one)."""
     model = RecurrentAdder(ModelConfig(**{**vars(CONFIG), "nonlinearity": "relu"}))
     model.load_state_dict(exact_adder().state_dict())
+    return model.eval()
+
+
+def one_bit_mlp(carry_threshold: float = 0.5) -> MLPAdder:
+    """A ReLU MLP that adds two 1-bit numbers: ``s = relu(a + b)``, ``c = relu(a + b - 1)``, the sum
+    bit ``s - 2c > 1/2`` and the carry ``c > carry_threshold`` (above 1: never a carry, wrong on
+    1 + 1; just below 1: right, by a margin float32 rounding could close)."""
+    model = MLPAdder(ModelConfig(cell="mlp", encoding="onehot", hidden_size=2, num_layers=1, base=2, num_digits=1))
+    first, last = model.net[0], model.net[2]
+    with torch.no_grad():
+        for layer in (first, last):
+            layer.weight.zero_()
+            layer.bias.zero_()
+        first.weight[:, [1, 3]] = 1.0  # inputs: position 0's one-hot a (0, 1) and b (2, 3)
+        first.bias[1] = -1.0
+        last.weight[1] = torch.tensor([1.0, -2.0])  # position 0, digit 1
+        last.bias[1] = -0.5
+        last.weight[3, 1] = 1.0  # position 1 (the final carry), digit 1
+        last.bias[3] = -carry_threshold
     return model.eval()

@@ -15,15 +15,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adder.evaluation.sums import add_with_model
-from adder.models import ModelConfig, RecurrentAdder
+from adder.models import Adder, ModelConfig, RecurrentAdder
 from adder.problems.digits import format_digits, int_to_digits
+from adder.verification.accepted import MODELLED
 from adder.verification.elman import ElmanAdder
+from adder.verification.gated import GatedAdder
 from adder.verification.invariant import Plan, Prover, frame_error
+from adder.verification.prove import COUNTEREXAMPLE, PROVED, UNDECIDED, verify
 from adder.verification.zonotope import Zonotope
-from tests.helpers.hand_adders import exact_adder, infinite_adder, overflowing_adder, relu_adder, save
+from tests.helpers.hand_adders import exact_adder, infinite_adder, one_bit_mlp, overflowing_adder, relu_adder, save
 
 
-def wrong_sums(model: torch.nn.Module, base: int, largest: int = 16) -> list[tuple[int, int]]:
+def network(model: RecurrentAdder) -> ElmanAdder | GatedAdder:
+    return ElmanAdder.from_model(model) if model.cell == "rnn" else GatedAdder.from_model(model)
+
+
+def wrong_sums(model: Adder, base: int, largest: int = 16) -> list[tuple[int, int]]:
     """The sums x + y (x, y < largest) that ``add``'s path gets wrong."""
     pairs = [(x, y) for x in range(largest) for y in range(largest)]
     problems = [(int_to_digits(x, base), int_to_digits(y, base)) for x, y in pairs]
@@ -100,9 +107,11 @@ def test_a_frames_error_bounds_how_far_its_coordinates_are_off(seed: int, noise:
     assert bool(((computed - true).abs() <= bound + 1e-12).all())
 
 
-def random_elman(seed: int, layers: int, hidden: int, base: int, encoding: str, scale: float) -> RecurrentAdder:
+def random_adder(
+    seed: int, cell: str, layers: int, hidden: int, base: int, encoding: str, scale: float
+) -> RecurrentAdder:
     torch.manual_seed(seed)
-    config = ModelConfig(encoding=encoding, input_size=3, hidden_size=hidden, num_layers=layers, base=base)
+    config = ModelConfig(cell, encoding, input_size=3, hidden_size=hidden, num_layers=layers, base=base)
     model = RecurrentAdder(config)
     with torch.no_grad():
         for parameter in model.parameters():
@@ -110,34 +119,108 @@ def random_elman(seed: int, layers: int, hidden: int, base: int, encoding: str, 
     return model.eval()
 
 
-@settings(max_examples=40, deadline=None)
+def float32_states(model: RecurrentAdder, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(length, D): the state the verifier tracks after each position, as the fused float32 module
+    computes it reading the sum from the zero state: every layer's h (and the LSTM's c)."""
+    states = []
+    with torch.no_grad():
+        for t in range(1, a.shape[1] + 1):
+            final = model.rnn(model.encoder(a[:, :t], b[:, :t]))[1]
+            parts = final if isinstance(final, tuple) else (final,)
+            states.append(torch.cat([part[:, 0].flatten() for part in parts]).double())
+    return torch.stack(states)
+
+
+@settings(max_examples=30, deadline=None)
 @given(
     st.integers(0, 10_000),
+    st.sampled_from(["rnn", "lstm", "gru"]),
     st.integers(1, 2),
     st.integers(1, 6),
     st.integers(2, 5),
     st.sampled_from(["embedding", "onehot", "scalar"]),
     st.floats(0.1, 4.0),
 )
-def test_the_elman_sets_hold_the_float32_states_and_logits(
-    seed: int, layers: int, hidden: int, base: int, encoding: str, scale: float
+def test_the_sets_hold_the_float32_states_and_logits(
+    seed: int, cell: str, layers: int, hidden: int, base: int, encoding: str, scale: float
 ) -> None:
-    """Along random sums, the float32 states ``add`` computes lie in the sets stepped from the zero
-    state, and each digit's logit margin is at least the bound the verifier takes for it."""
-    model = random_elman(seed, layers, hidden, base, encoding, scale)
-    net = ElmanAdder.from_model(model)
+    """Along random sums, the float32 states ``add``'s module computes lie in the sets stepped
+    from the zero state, and each digit's logit margin is at least the verifier's bound for it."""
+    layers = layers if cell == "rnn" else 1  # the gated analysis models one layer
+    model = random_adder(seed, cell, layers, hidden, base, encoding, scale)
+    net = network(model)
     generator = torch.Generator().manual_seed(seed)
-    a, b = torch.randint(base, (2, 1, 12), generator=generator)
+    a, b = torch.randint(base, (2, 1, 10), generator=generator)
+    states = float32_states(model, a, b)
     with torch.no_grad():
-        top = model.rnn(model.encoder(a, b))[0][0].double()  # (12, hidden): what the head reads
-        logits = model.head(top.float()).double()
+        logits = model(a, b)[0][0].double()
     sets = Zonotope(net.zero_state(), torch.zeros(1, 0, net.state_size, dtype=torch.float64))
     no_spread = torch.zeros(1, net.pair_inputs.shape[-1], dtype=torch.float64)
-    for t in range(12):
+    for t in range(a.shape[1]):
         sets = net.step_set(sets, net.pair_inputs[a[0, t], b[0, t]][None], no_spread)
         low, high = sets.bounds()
-        assert bool(((top[t] >= low[0, -hidden:]) & (top[t] <= high[0, -hidden:])).all()), t
+        assert bool(((states[t] >= low[0]) & (states[t] <= high[0])).all()), t
         for digit in range(base):
             others = torch.cat([logits[t, :digit], logits[t, digit + 1 :]])
             bound = net.logit_margins(sets, torch.tensor([digit]))[0]
             assert float(bound) <= float(logits[t, digit] - others.max()), (t, digit)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from(["rnn", "lstm", "gru"]),
+    st.integers(1, 6),
+    st.integers(2, 4),
+    st.floats(0.1, 3.0),
+    st.floats(0.01, 1.0),
+)
+def test_a_step_from_a_box_of_states_lands_in_its_image(
+    seed: int, cell: str, hidden: int, base: int, scale: float, width: float
+) -> None:
+    """Wide sets (where the products of gates are far from linear): one step of the fused float32
+    module from points of a box of states, corners included, lands in the box's image."""
+    model = random_adder(seed, cell, 1, hidden, base, "embedding", scale)
+    net = network(model)
+    generator = torch.Generator().manual_seed(seed)
+    center = (torch.rand(net.state_size, generator=generator) * 2 - 1) * (1 - width)
+    eps = torch.rand(200, net.state_size, generator=generator) * 2 - 1
+    eps[:100] = eps[:100].sign()
+    points = (center + width * eps).float()  # float32 states, as the module holds them
+    low, high = points.double().amin(0), points.double().amax(0)
+    a, b = torch.randint(base, (2,), generator=generator).tolist()
+    image = net.step_set(
+        Zonotope.box(low[None], high[None]), net.pair_inputs[a, b][None], torch.zeros_like(net.pair_inputs[a, b][None])
+    )
+    hidden_size = model.config.hidden_size
+    start = (points[None, :, :hidden_size], points[None, :, hidden_size:]) if cell == "lstm" else points[None]
+    with torch.no_grad():
+        final = model.rnn(model.encoder(torch.full((200, 1), a), torch.full((200, 1), b)), start)[1]
+    parts = final if isinstance(final, tuple) else (final,)
+    reached = torch.cat([part[0] for part in parts], -1).double()  # (200, D)
+    image_low, image_high = image.bounds()
+    assert bool(((reached >= image_low) & (reached <= image_high)).all())
+
+
+def test_every_config_field_is_modelled_or_refused_by_name() -> None:
+    """A field added to ModelConfig must be added to the verifier's table, with what it models."""
+    assert set(MODELLED) == set(ModelConfig.keys())
+
+
+@pytest.mark.parametrize(
+    ("carry_threshold", "status", "start"),
+    [
+        (
+            0.5,
+            PROVED,
+            "proved: every sum of two base-2 numbers of at most 1 digits (this MLP's only length) is right: all 4",
+        ),
+        (1.5, COUNTEREXAMPLE, "counterexample: 1 + 1: the model says 0, the sum is 10"),
+        (1 - 2**-23, UNDECIDED, "undecided: 1 + 1 is right, but by a logit margin float32 rounding could close"),
+    ],
+)
+def test_the_mlp_is_decided_on_every_sum_of_its_length(carry_threshold: float, status: int, start: str) -> None:
+    model = one_bit_mlp(carry_threshold)
+    assert bool(wrong_sums(model, 2, largest=2)) == (status == COUNTEREXAMPLE)
+    found, line = verify(model, time_limit=60)
+    assert (found, line[: len(start)]) == (status, start), line
