@@ -71,6 +71,7 @@ from adder.training.module import (  # noqa: E402
 )
 from adder.training.provenance import header_lines, provenance  # noqa: E402
 from adder.training.run_dirs import CKPT_ALIASES, LOGGER_DEFAULTS, log_into_resumed_run  # noqa: E402
+from adder.training.threads import training_threads  # noqa: E402
 from adder.training.tracking import FitSummary, RunConfig  # noqa: E402
 
 TRAINER_DEFAULTS: dict[str, Any] = {
@@ -310,6 +311,7 @@ def _close_process_group() -> None:
         torch.distributed.destroy_process_group()
 
 
+@training_threads()  # one torch thread unless OMP_NUM_THREADS says otherwise (adder.training.threads)
 def main(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
     """Run the CLI (``args`` as a list for in-process use, default ``sys.argv[1:]``), with
     ``callbacks`` added to the trainer's."""
