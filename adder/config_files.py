@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adder.errors import InputError
+
 _PACKAGE = Path(__file__).resolve().parent
 #: Installed: inside the package; in a checkout (editable or not installed): beside it.
 CONFIG_DIR = next((d for d in (_PACKAGE / "configs", _PACKAGE.parent / "configs") if d.is_dir()), _PACKAGE / "configs")
@@ -38,14 +40,24 @@ def resolve(value: str, directory: Path = CONFIG_DIR) -> str:
 
 
 def resolve_config_flags(args: Sequence[str]) -> list[str]:
-    """Command-line arguments with each ``-c NAME``/``--config NAME`` (or ``=NAME``) resolved."""
+    """Command-line arguments with each ``-c NAME``/``--config NAME`` (or ``=NAME``) resolved.
+
+    Raises InputError for a value that is neither a file nor a shipped config, naming the shipped ones.
+    """
     resolved = list(args)
     for index, arg in enumerate(resolved):
         flag, equals, value = arg.partition("=")
         if flag not in CONFIG_FLAGS:
             continue
         if equals:
-            resolved[index] = f"{flag}={resolve(value)}"
+            resolved[index] = f"{flag}={_existing(value)}"
         elif index + 1 < len(resolved):
-            resolved[index + 1] = resolve(resolved[index + 1])
+            resolved[index + 1] = _existing(resolved[index + 1])
     return resolved
+
+
+def _existing(value: str) -> str:
+    found = resolve(value)
+    if not Path(found).is_file() and not any(mark in found for mark in ":{\n"):  # inline YAML is a config too
+        raise InputError(f"no config file {value} and no shipped config of that name (shipped: {', '.join(shipped())})")
+    return found

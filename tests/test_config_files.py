@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from adder.config_files import CONFIG_DIR, EXPERIMENT_DIR, resolve, resolve_config_flags, shipped
+from adder.errors import InputError
 
 
 def test_names_resolve_to_the_shipped_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,3 +60,13 @@ def test_fit_takes_a_shipped_config_by_name_with_either_flag(
 def test_the_shipped_configs_live_at_the_top_of_the_checkout() -> None:
     repo = Path(__file__).resolve().parents[1]
     assert CONFIG_DIR == repo / "configs" and not (repo / "adder" / "configs").exists()
+
+
+def test_a_missing_config_name_lists_the_shipped_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"no config file lsmt and no shipped config of that name \(shipped: .*lstm"):
+        resolve_config_flags(["fit", "--config", "lsmt"])
+    with pytest.raises(InputError, match="no config file sub/x.yaml"):
+        resolve_config_flags(["fit", "-c=sub/x.yaml"])
+    inline = "{trainer: {max_steps: 3}}"  # jsonargparse takes a config's YAML text too
+    assert resolve_config_flags(["fit", "--config", inline]) == ["fit", "--config", inline]

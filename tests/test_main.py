@@ -35,10 +35,13 @@ def test_fit_by_config_name_from_any_directory_then_add_with_the_newest_run(
     assert main(["add", "12", "34"]) == 0  # no --ckpt: the newest run's last.ckpt
     captured = capsys.readouterr()
     assert captured.out.strip().isdigit()
-    assert (
-        captured.err.strip() == f"using {Path('lightning_logs/version_0/checkpoints/last.ckpt')} "
+    using, note = captured.err.strip().splitlines()
+    assert using == (
+        f"using {Path('lightning_logs/version_0/checkpoints/last.ckpt')} "
         "(the newest run's last checkpoint; --ckpt picks another)"
     )
+    # Three steps do not make an adder: the checkpoint's own record says so, with the figure.
+    assert note.startswith("note: ") and "% of its last validation's sums right (step 3)" in note
 
 
 def test_a_config_that_is_neither_a_file_nor_shipped_is_one_error(capsys: pytest.CaptureFixture[str]) -> None:

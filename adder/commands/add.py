@@ -12,10 +12,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from adder.commands.arguments import add_checkpoint_arguments, checkpoint_to_use, chunk_size_for, plain_text
+from adder.commands.arguments import add_checkpoint_arguments, chunk_size_for, model_to_use, plain_text, say
 from adder.errors import InputError
 from adder.evaluation.sums import add_with_model
-from adder.models.checkpoints import load_adder
 from adder.problems.digits import parse_number
 
 
@@ -65,10 +64,11 @@ def read_problems(numbers: Sequence[str], file: str | None, base: int) -> list[t
 
 
 def run(args: argparse.Namespace) -> None:
-    model = load_adder(checkpoint_to_use(args.ckpt))
+    model, _, note = model_to_use(args.ckpt)
     base = model.config.base
     chunk_size = chunk_size_for(model, args.chunk_size)
     problems = read_problems(args.numbers, args.file, base)
+    say(note)
     for total in add_with_model(model, problems, base, model.config.fixed_num_digits, chunk_size):
         print(total)
 

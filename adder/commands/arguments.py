@@ -8,7 +8,7 @@ from pathlib import Path
 
 from adder.errors import InputError
 from adder.models import DEFAULT_CHUNK_SIZE, Adder
-from adder.models.checkpoints import newest_last_checkpoint
+from adder.models.checkpoints import adder_from, doubts, load_checkpoint, newest_last_checkpoint
 
 
 def plain_text(docstring: str | None) -> str:
@@ -61,6 +61,22 @@ def checkpoint_to_use(ckpt: str | None) -> Path:
     newest = newest_last_checkpoint()
     print(f"using {newest} (the newest run's last checkpoint; --ckpt picks another)", file=sys.stderr)
     return newest
+
+
+def model_to_use(ckpt: str | None) -> tuple[Adder, Path, str | None]:
+    """The adder in ``--ckpt`` (or the newest run's), its file, and a one-line note when the
+    checkpoint's own record shows a model that is not right (a wrong sum prints like a right one,
+    so the user must hear it). The caller prints the note once the rest of its input is checked:
+    bad input is one ``error:`` line alone."""
+    path = checkpoint_to_use(ckpt)
+    checkpoint = load_checkpoint(path)
+    return adder_from(checkpoint, path), path, doubts(checkpoint, path)
+
+
+def say(note: str | None) -> None:
+    """Print ``note`` (from :func:`model_to_use`) on stderr, if there is one."""
+    if note is not None:
+        print(note, file=sys.stderr)
 
 
 def chunk_size_for(model: Adder, chunk_size: int | None) -> int:

@@ -15,21 +15,20 @@ import torch
 
 from adder.commands.arguments import (
     add_checkpoint_arguments,
-    checkpoint_to_use,
     chunk_size_for,
+    model_to_use,
     plain_text,
     positive_int,
+    say,
 )
 from adder.errors import InputError
 from adder.evaluation.runner import as_records, evaluate_suite, format_table, peak_memory_mb
-from adder.models.checkpoints import load_adder
 from adder.problems.checks import check_digit_budget
 from adder.problems.suites import EVAL_BLOCK, EVAL_KINDS, SUITE_SIZE, check_lengths, default_test_lengths
 
 
 def run(args: argparse.Namespace) -> None:
-    ckpt = checkpoint_to_use(args.ckpt)
-    model = load_adder(ckpt)
+    model, ckpt, note = model_to_use(args.ckpt)
     config = model.config
     chunk_size = chunk_size_for(model, args.chunk_size)
     lengths = args.lengths or default_test_lengths(config.num_digits, config.fixed_num_digits)
@@ -39,6 +38,7 @@ def run(args: argparse.Namespace) -> None:
             check_digit_budget("an evaluation block (problems x --lengths)", EVAL_BLOCK, length)
     except ValueError as error:
         raise InputError(str(error)) from None
+    say(note)
     device = torch.device(args.device)
     model.to(device)
     results = []

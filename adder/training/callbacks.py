@@ -118,6 +118,17 @@ class AdderProgressBar(TQDMProgressBar):
             self.train_progress_bar.n = step
             self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
 
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        # A fit stopped by an error (a NaN loss) leaves the bar's line unfinished: close the bars,
+        # so that the error line printed next starts a line of its own.
+        for name in ("train_progress_bar", "val_progress_bar", "test_progress_bar", "predict_progress_bar"):
+            try:
+                bar = getattr(self, name)
+            except TypeError:  # Lightning's accessor for a bar that was never made
+                continue
+            if bar is not None and not bar.disable:
+                bar.close()
+
     # A test runs one dataloader per suite and length: one bar over all of them, not one each.
     def on_test_batch_start(
         self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int, dataloader_idx: int = 0

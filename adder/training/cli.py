@@ -70,9 +70,17 @@ from adder.training.module import (  # noqa: E402
     plain_spec,
 )
 from adder.training.provenance import header_lines, provenance  # noqa: E402
-from adder.training.run_dirs import CKPT_ALIASES, LOGGER_DEFAULTS, log_into_resumed_run  # noqa: E402
+from adder.training.run_dirs import (  # noqa: E402
+    CKPT_ALIASES,
+    LOGGER_DEFAULTS,
+    log_into_resumed_run,
+    record_verdict,
+    run_dir_without_logger,
+    with_newest_run,
+)
 from adder.training.threads import training_threads  # noqa: E402
 from adder.training.tracking import FitSummary, RunConfig  # noqa: E402
+from adder.training.validation_record import ValidationRecord  # noqa: E402
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "max_steps": 1250,  # the learning rate decays to 0 over these (DEFAULT_LR_SCHEDULER)
@@ -164,9 +172,12 @@ class AdderCLI(LightningCLI):
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        if subcommand in ("validate", "test", "predict") and not self.config[subcommand].get("ckpt_path"):
+            # Not a freshly initialised model: the run the user trained, as adder add finds it.
+            super().parse_arguments(parser, with_newest_run(list(args or []), subcommand, self.config[subcommand]))
         # LightningCLI reads the model's hyperparameters from --ckpt_path right after this hook;
         # check the file first, so that a missing or corrupt one is one clear line, not a traceback.
-        subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if subcommand in ("validate", "test") and not any(arg.split("=")[0] == "--verbose" for arg in args or []):
             self.config[subcommand].verbose = False  # Lightning's per-dataloader tables; ours is after_test
@@ -198,6 +209,9 @@ class AdderCLI(LightningCLI):
         if config.get("model"):
             fit_data_to_model(config.data, config.model)
         root = config.trainer.default_root_dir
+        if config.trainer.logger is False or config.trainer.logger == []:  # no logger: still a run directory
+            config.trainer.default_root_dir = run_dir_without_logger(root, ckpt_path, self.subcommand == "fit")
+            self._quiet_own_checkpoint_dir(None, config.trainer.default_root_dir)
         for logger in logger_configs(config.trainer.logger):
             init_args = logger.init_args
             if root and str(init_args.get("save_dir")) == LOGGER_DEFAULTS["save_dir"]:
@@ -213,10 +227,12 @@ class AdderCLI(LightningCLI):
                 log_into_resumed_run(init_args, ckpt_path, root, self.subcommand == "fit")
                 self._quiet_own_checkpoint_dir(init_args)
 
-    def _quiet_own_checkpoint_dir(self, init_args: Any) -> None:
-        if self.resumed_step is not None and init_args.get("version") is not None:
+    def _quiet_own_checkpoint_dir(self, init_args: Any, run_dir: str | None = None) -> None:
+        if run_dir is None and init_args.get("version") is not None:
+            run_dir = os.path.join(str(init_args.save_dir), str(init_args.name), str(init_args.version))
+        if self.resumed_step is not None and run_dir is not None:
             # Its own checkpoints/ is not empty, of course: Lightning's warning is for new runs.
-            own = os.path.join(str(init_args.save_dir), str(init_args.name), str(init_args.version), "checkpoints")
+            own = os.path.join(run_dir, "checkpoints")
             warnings.filterwarnings(
                 "ignore",
                 message=rf"Checkpoint directory ({re.escape(own)}|{re.escape(os.path.abspath(own))}) exists",
@@ -236,6 +252,7 @@ class AdderCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks += [Interruptible(), FitSummary(), LoggerRuns(), ScalarLayout(), *self.extra_callbacks]
+        trainer.callbacks.insert(0, ValidationRecord())  # first: the checkpoint callbacks save what it notes
         given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
         use_step_progress_bar(trainer, given)
         return trainer
@@ -279,6 +296,8 @@ class AdderCLI(LightningCLI):
         status, line = verify(load_adder(best), seconds)
         print(line, file=sys.stderr)
         metrics = {"verify/proved": float(status == PROVED), "verify/counterexample": float(status == COUNTEREXAMPLE)}
+        verdict = {PROVED: "proved", COUNTEREXAMPLE: "counterexample"}.get(status, "undecided")
+        record_verdict(best, verdict)  # what adder add and evaluate read back
         for logger in self.trainer.loggers:
             logger.log_metrics(metrics, step=self.trainer.global_step)
             logger.save()
@@ -317,9 +336,9 @@ def main(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
     ``callbacks`` added to the trainer's."""
     quiet_known_warnings()
     register_legacy_modules()
-    if args is None or isinstance(args, (list, tuple)):
-        args = resolve_config_flags(sys.argv[1:] if args is None else args)
     try:
+        if args is None or isinstance(args, (list, tuple)):
+            args = resolve_config_flags(sys.argv[1:] if args is None else args)
         if isinstance(args, list):
             args, verbose = take_verbose_flag(args)
             quiet_inventory(not verbose)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import lightning as L
@@ -55,8 +56,18 @@ class NonFiniteLossError(RuntimeError):
     """Training produced a NaN or infinite loss (usually a learning rate that is too high)."""
 
 
-def _non_finite(what: str) -> NonFiniteLossError:
-    return NonFiniteLossError(f"loss {what}; lower the learning rate (the last good checkpoint is kept)")
+def _non_finite(what: str, module: L.LightningModule) -> NonFiniteLossError:
+    """The error, saying which checkpoint is left: the last one written (checkpoints refuse
+    non-finite weights), or that there is none."""
+    try:
+        checkpoint = module.trainer.checkpoint_callback
+    except RuntimeError:  # a step called by hand, with no trainer
+        checkpoint = None
+    last = getattr(checkpoint, "last_model_path", "") or getattr(checkpoint, "best_model_path", "")
+    kept = (
+        f"the last checkpoint written, {last}, is kept" if last and os.path.isfile(last) else "no checkpoint was saved"
+    )
+    return NonFiniteLossError(f"loss {what}; lower the learning rate ({kept})")
 
 
 class AdderModule(L.LightningModule):
@@ -280,13 +291,13 @@ class AdderModule(L.LightningModule):
             return
         self._raise_on_noted_bad_step()
         if not torch.isfinite(loss):
-            raise _non_finite(f"became {loss.item()} at step {self.global_step}")
+            raise _non_finite(f"became {loss.item()} at step {self.global_step}", self)
 
     def _raise_on_noted_bad_step(self) -> None:
         if self._first_bad_step is not None:
             first, self._first_bad_step = int(self._first_bad_step), None
             if first >= 0:
-                raise _non_finite(f"became non-finite at step {first}")
+                raise _non_finite(f"became non-finite at step {first}", self)
 
     def on_train_end(self) -> None:
         self._raise_on_noted_bad_step()  # a bad step after the last logging step

@@ -4,14 +4,16 @@ run's checkpoint, keeps logging into that run (same ``version_N``) instead of st
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 from lightning.fabric.plugins.environments import SLURMEnvironment
 
-from adder.models.checkpoints import load_checkpoint, run_dir_of
+from adder.models.checkpoints import VERIFY_RECORD, load_checkpoint, newest_last_checkpoint, run_dir_of
 
 #: The default logger's directory: ``<save_dir>/<name>/version_N``.
 LOGGER_DEFAULTS = {"save_dir": ".", "name": "lightning_logs"}
@@ -79,3 +81,44 @@ def resumed_run_dir(ckpt_path: str | None, root: str, fitting: bool) -> Path | N
                 if dirpath and (run_dir := run_dir_of(Path(dirpath) / "last.ckpt")) is not None:
                     return run_dir
     return None
+
+
+def with_newest_run(args: list[str], subcommand: str, config: Any) -> list[str]:
+    """``adder validate|test|predict`` without --ckpt_path: ``args`` with the newest run's
+    ``last.ckpt`` (under the root's ``lightning_logs/``, as ``adder add`` finds it) and, unless a
+    config was given, that run's ``config.yaml``, so that a run trained on other data (another
+    base, length or logger) is evaluated as it was trained. Says which on stderr."""
+    root = Path(str(config.trainer.get("default_root_dir") or "."))
+    last = newest_last_checkpoint(root / LOGGER_DEFAULTS["name"], flag="--ckpt_path")
+    run_config = last.parent.parent / "config.yaml"
+    use_config = not config.get("config") and run_config.is_file()
+    print(
+        f"using {last}{' and its config.yaml' if use_config else ''} (the newest run's last checkpoint; "
+        "--ckpt_path picks another)",
+        file=sys.stderr,
+    )
+    at = args.index(subcommand) + 1 if subcommand in args else 0
+    return [*args[:at], *(["--config", str(run_config)] if use_config else []), *args[at:], "--ckpt_path", str(last)]
+
+
+def record_verdict(ckpt_path: str, status: str) -> None:
+    """Keep --verify_after_fit's verdict on ``ckpt_path`` in its run (VERIFY_RECORD), with the
+    checkpoint's step: any checkpoint of that run at that step holds the same weights."""
+    run_dir = run_dir_of(ckpt_path)
+    if run_dir is not None:
+        record = {"checkpoint": os.path.basename(ckpt_path), "step": checkpoint_step(ckpt_path), "status": status}
+        (run_dir / VERIFY_RECORD).write_text(json.dumps(record) + "\n")
+
+
+def run_dir_without_logger(root: str | None, ckpt_path: str | None, fitting: bool) -> str:
+    """The run directory of a command with no logger (``--trainer.logger false``), to be its
+    ``default_root_dir``: the run of ``ckpt_path`` if it has one, else a new ``version_N`` under
+    ``<root>/lightning_logs`` as the default logger would make. Lightning itself would write
+    ``checkpoints/`` and ``config.yaml`` straight into the root, so that a second run's checkpoint
+    lands beside the first's (``last-v1.ckpt``)."""
+    run_dir = resumed_run_dir(ckpt_path, root or ".", fitting)
+    if run_dir is not None:
+        return as_given(run_dir)
+    runs = Path(root or ".") / LOGGER_DEFAULTS["name"]
+    versions = [int(p.name.split("_", 1)[1]) for p in runs.glob("version_*") if p.name.split("_", 1)[1].isdigit()]
+    return as_given(runs / f"version_{max(versions, default=-1) + 1}")

@@ -12,7 +12,16 @@ import pytest
 import torch
 
 from adder.models import ModelConfig, RecurrentAdder, build_model
-from adder.models.checkpoints import CheckpointError, load_adder, newest_last_checkpoint, run_dir_of
+from adder.models.checkpoints import (
+    VALIDATION_KEY,
+    VERIFY_RECORD,
+    CheckpointError,
+    doubts,
+    load_adder,
+    load_checkpoint,
+    newest_last_checkpoint,
+    run_dir_of,
+)
 
 
 def save_adder(path: Path, **hparams: object) -> None:
@@ -61,7 +70,7 @@ def test_loading_and_adding_import_no_lightning(tmp_path: Path) -> None:
 
 def test_run_dir_and_newest_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(CheckpointError, match="no --ckpt given"):
+    with pytest.raises(CheckpointError, match="no --ckpt given and no run here.*train one with `adder fit`"):
         newest_last_checkpoint()
     for version in ("version_0", "version_1", "version_2"):
         save_adder(tmp_path / "lightning_logs" / version / "checkpoints" / "last.ckpt")
@@ -71,3 +80,33 @@ def test_run_dir_and_newest_checkpoint(tmp_path: Path, monkeypatch: pytest.Monke
     assert newest_last_checkpoint() == Path("lightning_logs/version_1/checkpoints/last.ckpt")
     assert run_dir_of("lightning_logs/version_2/checkpoints/last.ckpt") == tmp_path / "lightning_logs" / "version_2"
     assert run_dir_of(tmp_path / "a.ckpt") is None
+
+
+@pytest.mark.parametrize("text", ["model:\n  hidden_size: 64\n", "", "not a checkpoint at all"])
+def test_a_file_that_is_not_a_checkpoint_is_called_one(tmp_path: Path, text: str) -> None:
+    # torch.load would read it as a legacy pickle and advise weights_only=False (running code).
+    (tmp_path / "config.yaml").write_text(text)
+    with pytest.raises(CheckpointError, match="config.yaml is not a checkpoint") as error:
+        load_checkpoint(tmp_path / "config.yaml")
+    assert "weights_only" not in str(error.value)
+
+
+def test_doubts_come_from_the_checkpoint_s_own_record(tmp_path: Path) -> None:
+    path = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    assert doubts({"global_step": 50}, path) is None  # no record (older checkpoints): nothing to say
+    assert "was never validated (step 50)" in str(doubts({"global_step": 50, VALIDATION_KEY: None}, path))
+    record = {"step": 250, "val/exact_match": 0.125}
+    assert "got 12.50% of its last validation's sums right (step 250)" in str(
+        doubts({"global_step": 260, VALIDATION_KEY: record}, path)
+    )
+    right = {"global_step": 250, VALIDATION_KEY: {"step": 250, "val/exact_match": 1.0}}
+    assert doubts(right, path) is None
+    # The run's record of --verify_after_fit, for this step: anything but a proof is said.
+    path.parent.mkdir(parents=True)
+    (path.parent.parent / "config.yaml").write_text("{}")
+    (path.parent.parent / VERIFY_RECORD).write_text('{"step": 250, "status": "counterexample"}')
+    assert "verdict on this model (step 250) was counterexample" in str(doubts(right, path))
+    (path.parent.parent / VERIFY_RECORD).write_text('{"step": 250, "status": "proved"}')
+    assert doubts(right, path) is None
+    (path.parent.parent / VERIFY_RECORD).write_text('{"step": 100, "status": "undecided"}')
+    assert doubts(right, path) is None  # about other weights of the run

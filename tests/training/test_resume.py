@@ -108,7 +108,9 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path: Path, capsys: pytes
             "10",
         )
     assert exit_info.value.code == 1
-    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: loss became nan at step 10")
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("error: loss became nan at step 10")
+    assert line.endswith("checkpoints/last.ckpt, is kept)")  # the true one of two endings (test_newest_run.py)
     (run,) = run_dirs(tmp_path)
     checkpoint = last_checkpoint(run)
     # Saves: every 5 steps and at each validation (every 3). Step 10's weights were poisoned, so

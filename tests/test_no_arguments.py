@@ -1,0 +1,41 @@
+"""Every command that reads a trained model, with no arguments, as a new user runs it: in a directory
+with no run it says how to train one (one ``error:`` line, exit 2, nothing written); with runs it
+uses the newest and says which. Real processes, as the user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cli import QUIET, adder_process, tiny_fit_args
+
+pytestmark = pytest.mark.slow  # a process per command, each importing torch (and Lightning)
+
+COMMANDS = [["validate"], ["test"], ["predict"], ["add", "1", "2"], ["evaluate"], ["verify"]]
+
+
+def files_under(directory: Path) -> list[str]:
+    return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_in_an_empty_directory(command: list[str], tmp_path: Path) -> None:
+    done = adder_process(tmp_path, *command)
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: no --ckpt") and "no run here" in line and "adder fit" in line
+    assert files_under(tmp_path) == []
+
+
+def test_beside_runs_the_newest_is_used_and_named(tmp_path: Path) -> None:
+    for steps in ("3", "6"):  # the second, newer run's last validation is at step 6
+        fit = adder_process(tmp_path, "fit", *QUIET, *tiny_fit_args(int(steps)))
+        assert fit.returncode == 0, fit.stderr
+    newest = Path("lightning_logs") / "version_1" / "checkpoints" / "last.ckpt"
+    for command in (["test"], ["add", "1", "2"]):
+        done = adder_process(tmp_path, *command, *(QUIET if command == ["test"] else []))
+        assert done.returncode == 0, done.stderr
+        assert f"using {newest}" in done.stderr
+    # A tiny model after 6 steps is not right; add says so, with its validation figure.
+    assert "% of its last validation's sums right (step 6)" in done.stderr
