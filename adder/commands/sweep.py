@@ -98,7 +98,11 @@ def run_command(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     try:
         for experiment in experiments:
-            storage = open_storage(args.storage, runs_dir / f"{study_name(experiment, args.quick)}.journal")
+            journal = runs_dir / f"{study_name(experiment, args.quick)}.journal"
+            if report_only:  # a report from an empty storage would overwrite the committed one
+                hint = f"adder sweep {experiment.name}" + (" --quick" if args.quick else "")
+                _check_stored(args.storage, journal, study_name(experiment, args.quick), hint)
+            storage = open_storage(args.storage, journal)
             queue = StudyQueue(experiment, storage, runs_dir, args.quick, args.grace, args.retries)
             if not report_only:
                 queue.enqueue_grid()  # a grid's points; none for a search
@@ -121,6 +125,24 @@ def run_command(args: argparse.Namespace) -> None:
         raise SystemExit(130) from None
     if not args.worker:
         print(f"sweep finished in {time.perf_counter() - started:.0f} s")
+
+
+def _check_stored(url: str | None, journal: Path, name: str, hint: str) -> None:
+    """Refuse to report on a storage that holds no trial of study ``name``, creating nothing."""
+    from adder.study.queue import open_storage
+
+    where = url or str(journal)
+    sqlite_file = url[len("sqlite:///") :] if url and url.startswith("sqlite:///") else None
+    missing = journal if url is None else Path(sqlite_file) if sqlite_file else None
+    if missing is not None and not missing.is_file():
+        raise SweepError(f"no study storage at {missing}: nothing to report; run `{hint}` first")
+    storage = open_storage(url, journal)
+    try:
+        study_id = storage.get_study_id_from_name(name)
+    except KeyError:
+        raise SweepError(f"{where} holds no study {name}: nothing to report; run `{hint}` first") from None
+    if not storage.get_all_trials(study_id, deepcopy=False):
+        raise SweepError(f"{where} holds no trial of study {name}: nothing to report; run `{hint}` first")
 
 
 def _run_workers(experiment: Experiment, args: argparse.Namespace, runs_dir: Path) -> None:

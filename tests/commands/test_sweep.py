@@ -67,3 +67,25 @@ def test_missing_experiment_is_one_line(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["sweep", "/does/not/exist.yaml"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "exist.yaml" in err[0]
+
+
+def test_a_report_from_a_storage_without_the_study_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    args = ["sweep", "report", "hidden_size", "--runs-dir", str(tmp_path / "runs"), "--docs-dir", str(docs)]
+    assert main(args) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: no study storage at") and "run `adder sweep hidden_size` first" in line
+    assert not (tmp_path / "runs").exists() and not docs.exists()  # no empty journal, no report
+    # A storage that exists but holds only another study's trials: refused too, and left as it was.
+    sqlite = f"sqlite:///{tmp_path / 'studies.db'}"
+    import optuna
+
+    optuna.create_study(study_name="other", storage=sqlite).enqueue_trial({})
+    assert main([*args, "--storage", sqlite]) == 2
+    assert "holds no study hidden_size" in capsys.readouterr().err
+    assert [s.study_name for s in optuna.get_all_study_summaries(sqlite)] == ["other"] and not docs.exists()
+    optuna.create_study(study_name="hidden_size", storage=sqlite)
+    assert main([*args, "--storage", sqlite]) == 2
+    assert "holds no trial of study hidden_size" in capsys.readouterr().err
