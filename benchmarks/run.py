@@ -1,7 +1,8 @@
-"""Run every benchmark and write docs/performance.md.
+"""Run the benchmarks; write their results where asked, and docs/performance.md only when asked.
 
-    python benchmarks/run.py                 # 5 paired repeats of each (about 15 minutes on 2 cores)
-    python benchmarks/run.py --repeats 1 --only generation eval
+    python benchmarks/run.py                 # 5 paired repeats of each, into ./benchmark-results/
+    python benchmarks/run.py --repeats 1 --only generation eval --out /tmp/bench
+    python benchmarks/run.py --only threads --update-docs   # also benchmarks/results/ and docs/performance.md
     python benchmarks/run.py --device cuda   # the same on a GPU, plus the host-sync count
 
 Each figure is the median of the repeats with the min-max range. "Paired" means the two sides
@@ -14,10 +15,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python benchmarks/run.py` from anywhere
@@ -436,11 +442,80 @@ def add_startup(repeats: int, device: str, runs: int = 10) -> list[str]:
     ]
 
 
+@contextmanager
+def busy_cores(busy: bool) -> Iterator[None]:
+    """While inside: one process per core spinning in Python (another job on the machine), if ``busy``."""
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range((os.cpu_count() or 1) if busy else 0)
+    ]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
+def timed_fit(threads: int, steps: int) -> float:
+    """Seconds of one whole ``adder fit`` process (the default config, ``steps`` steps) on ``threads`` torch threads."""
+    with tempfile.TemporaryDirectory() as root:
+        start = time.perf_counter()
+        command = ["-m", "adder", "fit", "--trainer.max_steps", str(steps), "--trainer.default_root_dir", root]
+        run_python(command, env={"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)})
+        return time.perf_counter() - start
+
+
+@section("threads")
+def training_threads(repeats: int, device: str, steps: int = 250, counts: tuple[int, ...] = (1, 2)) -> list[str]:
+    from adder.training.threads import DEFAULT_TRAINING_THREADS
+
+    seconds: dict[tuple[str, int], list[float]] = {(load, n): [] for load in ("alone", "busy") for n in counts}
+    loads: list[float] = []  # the machine's own load before each measurement, other users' jobs included
+    for repeat in range(repeats):
+        for load in ("alone", "busy"):
+            with busy_cores(load == "busy"):
+                for n in counts if repeat % 2 == 0 else counts[::-1]:
+                    loads.append(os.getloadavg()[0])
+                    seconds[load, n].append(timed_fit(n, steps))
+    best = {load: min(statistics.median(seconds[load, n]) for n in counts) for load in ("alone", "busy")}
+    lines = [
+        "## 9. Torch threads for `adder fit`, alone and beside a busy process",
+        "",
+        f"Whole `python -m adder fit --trainer.max_steps {steps}` processes (the default config, shortened from "
+        f"1250 steps; one validation, at the end), with `OMP_NUM_THREADS` set to each count, alternating which goes "
+        f"first: alone, and beside {os.cpu_count()} processes spinning in Python, one per core (another job on the "
+        f"machine). Without `OMP_NUM_THREADS`, `adder fit` uses {DEFAULT_TRAINING_THREADS} "
+        "(`adder.training.threads`). Target: the default within 20% of the best count in both conditions.",
+        "",
+        "| torch threads | alone, seconds | beside busy cores, seconds |",
+        "| --- | --- | --- |",
+    ]
+    for n in counts:
+        default = " (the default)" if n == DEFAULT_TRAINING_THREADS else ""
+        lines.append(f"| {n}{default} | {summary(seconds['alone', n])} | {summary(seconds['busy', n])} |")
+    lines.append(
+        "| **default / best, median** | "
+        + " | ".join(
+            f"**{statistics.median(seconds[load, DEFAULT_TRAINING_THREADS]) / best[load]:.2f}**"
+            for load in ("alone", "busy")
+        )
+        + " |"
+    )
+    lines += ["", f"1-minute load average before each measurement (this benchmark's own included): {summary(loads)}."]
+    return [*lines, ""]
+
+
 #: Hand-written notes on the figures (what was changed, what is missed), appended to the page.
 NOTES = REPO / "docs" / "performance_notes.md"
 
 
-def main() -> None:
+#: Where each section's latest measurement is kept for docs/performance.md (tracked; --update-docs).
+TRACKED_RESULTS = REPO / "benchmarks" / "results"
+PAGE = REPO / "docs" / "performance.md"
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS))
@@ -450,14 +525,30 @@ def main() -> None:
         choices=["cpu", "cuda"],
         help="where the models run; cuda results go beside the CPU ones, in their own sections",
     )
-    parser.add_argument("--output", default=str(REPO / "docs" / "performance.md"))
+    parser.add_argument(
+        "--out", default="benchmark-results", help="directory for each section's results (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--update-docs",
+        action="store_true",
+        help="also keep the results in benchmarks/results/ and rewrite the page (both tracked)",
+    )
     parser.add_argument("--assemble", action="store_true", help="only rewrite the page from benchmarks/results/")
+    parser.add_argument("--output", default=None, help=f"the page --update-docs and --assemble write (default: {PAGE})")
     args = parser.parse_args()
+    if args.output is not None and not (args.update_docs or args.assemble):
+        parser.error("--output is the page that --update-docs or --assemble writes; give one of them")
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     only = args.only or [name for name in SECTIONS if args.device == "cuda" or name not in GPU_ONLY]
     if args.assemble:
         only = []
-    results = REPO / "benchmarks" / "results"
-    results.mkdir(exist_ok=True)
+    out = Path(args.out)
     flags = "" if args.device == "cpu" else f" --device {args.device}"
     for name in only:
         print(f"running {name} on {args.device} ({args.repeats} repeats) ...", flush=True)
@@ -471,9 +562,15 @@ def main() -> None:
             "",
         ]
         print("\n".join(lines), flush=True)
-        (results / result_name(name, args.device)).write_text("\n".join(lines))
-    write_page(results, Path(args.output))
-    print(f"written to {args.output}")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / result_name(name, args.device)).write_text("\n".join(lines))
+        print(f"written to {out / result_name(name, args.device)}")
+        if args.update_docs:
+            shutil.copy(out / result_name(name, args.device), TRACKED_RESULTS / result_name(name, args.device))
+    if args.update_docs or args.assemble:
+        page = Path(args.output or PAGE)
+        write_page(TRACKED_RESULTS, page)
+        print(f"written to {page}")
 
 
 def result_name(section_name: str, device: str) -> str:
@@ -500,8 +597,8 @@ def write_page(results: Path, output: Path) -> None:
     header = [
         "# Performance",
         "",
-        "Written by `python benchmarks/run.py` (all sections, 5 paired repeats each; `--only SECTION` reruns "
-        "one). Every figure is the median of the repeats with the min-max range in brackets; each section "
+        "Written by `python benchmarks/run.py --update-docs` (all sections, 5 paired repeats each; `--only SECTION` "
+        "reruns one; without `--update-docs` the results go to `--out` only). Every figure is the median of the repeats with the min-max range in brackets; each section "
         f"names the command, date and machine of its own measurement. {where}",
         "",
         "The targets (issues 6 and 19) and where to read each against its figure:",
@@ -515,6 +612,7 @@ def write_page(results: Path, output: Path) -> None:
         "| on a GPU: the same, with no host synchronisation per training step | (GPU) sections, 5 |",
         "| `adder add` start-up within `import torch` + 0.5 s | 6, difference row |",
         "| evaluation at 100,000 digits: >= 1.5x (CPU) and >= 10x (GPU) the fixed blocks of 100 | 7, bold row |",
+        "| `adder fit`'s default torch threads within 20% of the best count, alone and beside a busy process | 9, bold row |",
         "",
     ]
     body = [p.read_text() for p in sorted(cpu, key=section_number) + sorted(gpu, key=section_number)]
