@@ -39,3 +39,7 @@ def test_beside_runs_the_newest_is_used_and_named(tmp_path: Path) -> None:
         assert f"using {newest}" in done.stderr
     # A tiny model after 6 steps is not right; add says so, with its validation figure.
     assert "% of its last validation's sums right (step 6)" in done.stderr
+    for bad in (["add"], ["add", "12x", "3"], ["evaluate", "--lengths", "1000000000"]):
+        done = adder_process(tmp_path, *bad)  # bad input stays one line: no "using", no note before it
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert done.stderr.startswith("error: ")

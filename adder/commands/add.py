@@ -64,11 +64,11 @@ def read_problems(numbers: Sequence[str], file: str | None, base: int) -> list[t
 
 
 def run(args: argparse.Namespace) -> None:
-    model, _, note = model_to_use(args.ckpt)
+    model, _, notes = model_to_use(args.ckpt)
     base = model.config.base
     chunk_size = chunk_size_for(model, args.chunk_size)
     problems = read_problems(args.numbers, args.file, base)
-    say(note)
+    say(*notes)
     for total in add_with_model(model, problems, base, model.config.fixed_num_digits, chunk_size):
         print(total)
 

@@ -56,27 +56,34 @@ def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
 
 def checkpoint_to_use(ckpt: str | None) -> Path:
     """``--ckpt`` if given, else the newest run's last checkpoint (named on stderr)."""
+    path, note = _checkpoint_and_note(ckpt)
+    say(note)
+    return path
+
+
+def _checkpoint_and_note(ckpt: str | None) -> tuple[Path, str | None]:
     if ckpt is not None:
-        return Path(ckpt)
+        return Path(ckpt), None
     newest = newest_last_checkpoint()
-    print(f"using {newest} (the newest run's last checkpoint; --ckpt picks another)", file=sys.stderr)
-    return newest
+    return newest, f"using {newest} (the newest run's last checkpoint; --ckpt picks another)"
 
 
-def model_to_use(ckpt: str | None) -> tuple[Adder, Path, str | None]:
-    """The adder in ``--ckpt`` (or the newest run's), its file, and a one-line note when the
-    checkpoint's own record shows a model that is not right (a wrong sum prints like a right one,
-    so the user must hear it). The caller prints the note once the rest of its input is checked:
-    bad input is one ``error:`` line alone."""
-    path = checkpoint_to_use(ckpt)
+def model_to_use(ckpt: str | None) -> tuple[Adder, Path, list[str]]:
+    """The adder in ``--ckpt`` (or the newest run's), its file, and the lines to say about it: which
+    checkpoint was found, and a note when the checkpoint's own record shows a model that is not
+    right (a wrong sum prints like a right one, so the user must hear it). The caller says them
+    once the rest of its input is checked: bad input is one ``error:`` line alone."""
+    path, found = _checkpoint_and_note(ckpt)
     checkpoint = load_checkpoint(path)
-    return adder_from(checkpoint, path), path, doubts(checkpoint, path)
+    notes = [found, doubts(checkpoint, path)]
+    return adder_from(checkpoint, path), path, [note for note in notes if note is not None]
 
 
-def say(note: str | None) -> None:
-    """Print ``note`` (from :func:`model_to_use`) on stderr, if there is one."""
-    if note is not None:
-        print(note, file=sys.stderr)
+def say(*notes: str | None) -> None:
+    """Print each note on stderr (None: nothing)."""
+    for note in notes:
+        if note is not None:
+            print(note, file=sys.stderr)
 
 
 def chunk_size_for(model: Adder, chunk_size: int | None) -> int:

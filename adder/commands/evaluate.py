@@ -28,7 +28,7 @@ from adder.problems.suites import EVAL_BLOCK, EVAL_KINDS, SUITE_SIZE, check_leng
 
 
 def run(args: argparse.Namespace) -> None:
-    model, ckpt, note = model_to_use(args.ckpt)
+    model, ckpt, notes = model_to_use(args.ckpt)
     config = model.config
     chunk_size = chunk_size_for(model, args.chunk_size)
     lengths = args.lengths or default_test_lengths(config.num_digits, config.fixed_num_digits)
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> None:
             check_digit_budget("an evaluation block (problems x --lengths)", EVAL_BLOCK, length)
     except ValueError as error:
         raise InputError(str(error)) from None
-    say(note)
+    say(*notes)
     device = torch.device(args.device)
     model.to(device)
     results = []
