@@ -38,7 +38,7 @@ def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[
         return COUNTEREXAMPLE, counterexample_line(*checked)
     try:
         for plan in schedule(net.base, net.state_size):
-            log(f"trying {plan.words()}")
+            log(f"trying {plan.words()} (at {time.monotonic() - started:.1f} s)")
             outcome = prover.prove(plan)
             if outcome.proved:
                 return PROVED, proved_line(net, outcome, time.monotonic() - started)
@@ -52,7 +52,7 @@ def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[
                 if checked is not None:
                     return COUNTEREXAMPLE, counterexample_line(*checked)
     except TimeUp:
-        log("the proof's share of the time limit is spent")
+        log(f"the proof's share of the time limit is spent (at {time.monotonic() - started:.1f} s)")
     guide = _guide(prover, best) if best is not None else None
     found = counterexample.search(model, guide, started + time_limit, log=log)
     checked = confirmed(model, found)

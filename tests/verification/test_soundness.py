@@ -3,6 +3,7 @@ gets wrong, and property tests that its sets hold what the float32 network reall
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -224,3 +225,15 @@ def test_the_mlp_is_decided_on_every_sum_of_its_length(carry_threshold: float, s
     assert bool(wrong_sums(model, 2, largest=2)) == (status == COUNTEREXAMPLE)
     found, line = verify(model, time_limit=60)
     assert (found, line[: len(start)]) == (status, start), line
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_an_untrained_gated_cell_is_refuted_with_a_sum_add_gets_wrong(cell: str) -> None:
+    model = random_adder(0, cell, 1, 8, 10, "embedding", 1.0)
+    status, line = verify(model, time_limit=20)
+    assert status == COUNTEREXAMPLE, line
+    found = re.fullmatch(r"counterexample: (\d+) \+ (\d+): the model says (\d+), the sum is (\d+)", line)
+    assert found, line
+    a, b, model_sum, true_sum = found.groups()
+    problem = (list(map(int, reversed(a))), list(map(int, reversed(b))))
+    assert add_with_model(model, [problem], 10)[0] == model_sum != true_sum == str(int(a) + int(b))
