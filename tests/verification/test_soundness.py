@@ -16,10 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adder.evaluation.sums import add_with_model
-from adder.models import Adder, ModelConfig, RecurrentAdder
-from adder.problems.digits import format_digits, int_to_digits
+from adder.models import Adder, MLPAdder, ModelConfig, RecurrentAdder
+from adder.problems.digits import format_digits, int_to_digits, make_problems
 from adder.verification.accepted import MODELLED
 from adder.verification.elman import ElmanAdder
+from adder.verification.exhaustive import operand_batches, sum_margins
 from adder.verification.gated import GatedAdder
 from adder.verification.invariant import Plan, Prover, frame_error
 from adder.verification.prove import COUNTEREXAMPLE, PROVED, UNDECIDED, verify
@@ -237,3 +238,23 @@ def test_an_untrained_gated_cell_is_refuted_with_a_sum_add_gets_wrong(cell: str)
     a, b, model_sum, true_sum = found.groups()
     problem = (list(map(int, reversed(a))), list(map(int, reversed(b))))
     assert add_with_model(model, [problem], 10)[0] == model_sum != true_sum == str(int(a) + int(b))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3), st.integers(2, 5), st.integers(1, 3), st.floats(0.1, 4.0))
+def test_the_mlp_margin_bounds_the_float32_margin(seed: int, layers: int, base: int, digits: int, scale: float) -> None:
+    torch.manual_seed(seed)
+    config = ModelConfig(
+        "mlp", "embedding", input_size=3, hidden_size=8, num_layers=layers, base=base, num_digits=digits
+    )
+    model = MLPAdder(config).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, scale)
+    a, b = next(operand_batches(base, digits))
+    a_in, b_in, target = make_problems(a, b, base)
+    with torch.no_grad():
+        logits = model(a_in, b_in)[0].double()  # float32, widened exactly
+    right = logits.gather(2, target[..., None]).squeeze(2)
+    other = logits.scatter(2, target[..., None], -torch.inf).amax(2)
+    assert bool((sum_margins(model, a_in, b_in, target) <= (right - other).amin(1)).all())
