@@ -80,8 +80,16 @@ CATALOGUE = [
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--lengths", "1000000000"], "too large"),
     ("adder", ["evaluate", "--ckpt", "{decimal}", "--size", "0"], "--size"),
     ("adder", ["evaluate", "--ckpt", "{mlp}", "--lengths", "100"], "adds only 3-digit numbers"),
-    ("adder", ["verify", "--ckpt", "{mlp}"], "Elman RNN"),
-    ("train", ["--model.cell", "gru", "--verify_after_fit", "10"], "Elman RNN"),
+    (
+        "train",
+        ["--model.nonlinearity", "relu", "--verify_after_fit", "10"],
+        "adder verify models nonlinearity tanh only",
+    ),
+    (
+        "train",
+        ["--model.cell", "gru", "--model.gates", "hard", "--verify_after_fit", "10"],
+        "models gates sigmoid only",
+    ),
     ("train", ["--verify_after_fit", "-1"], "verify_after_fit"),
     ("train", ["test", "--ckpt_path", "{decimal}", "--verify_after_fit", "10"], "verify_after_fit"),
     ("adder", ["verify", "--ckpt", "/does/not/exist.ckpt"], "not found"),

@@ -1,5 +1,5 @@
-"""``adder verify``: prove that a trained Elman RNN adds every pair of numbers of every length, or
-find a sum it gets wrong.
+"""``adder verify``: prove that a trained adder adds every pair of numbers of every length (the
+RNN, the LSTM, the GRU; the MLP: of its one length, every pair checked), or find a sum it gets wrong.
 
 Prints one line on stdout and exits with its status:
 
@@ -43,7 +43,7 @@ def positive_seconds(text: str) -> float:
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "verify",
-        help="prove a trained RNN adds every sum, or find one it gets wrong",
+        help="prove a trained adder adds every sum, or find one it gets wrong",
         description=plain_text(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the list of verdicts
     )

@@ -57,6 +57,7 @@ from adder.training.input_checks import (  # noqa: E402
     check_optimizers,
     check_resume,
     check_trainer,
+    check_verifiable,
     fit_data_to_model,
 )
 from adder.training.legacy import register_legacy_modules  # noqa: E402
@@ -188,11 +189,7 @@ class AdderCLI(LightningCLI):
                 raise InputError(f"{flag} is a flag of adder fit, not of adder {subcommand}")
         seconds = self.config[subcommand].get("verify_after_fit") if subcommand else None
         if seconds is not None:
-            if not 0 < seconds < float("inf"):
-                raise InputError(f"--verify_after_fit must be a positive number of seconds, got {seconds}")
-            cell = self.config[subcommand].model.get("cell") if "model" in self.config[subcommand] else None
-            if cell is not None and cell != "rnn":
-                raise InputError(f"--verify_after_fit proves Elman RNN adders (cell rnn) only, not {cell}")
+            check_verifiable(seconds, self.config[subcommand].get("model"))
         if ckpt_path and ckpt_path not in CKPT_ALIASES:
             given = [arg[len("--model.") :].split("=")[0] for arg in args or [] if str(arg).startswith("--model.")]
             check_checkpoint_fits_flags(ckpt_path, self.config[subcommand], given)

@@ -16,6 +16,7 @@ from adder.models.checkpoints import load_checkpoint
 from adder.problems.suites import check_lengths, default_test_lengths, default_val_num_digits
 from adder.training.module import build_optimizers
 from adder.training.run_dirs import checkpoint_step
+from adder.verification.accepted import check_modelled
 
 
 def check_checkpoint_fits_flags(ckpt_path: str, config: Any, model_flags: list[str]) -> None:
@@ -121,3 +122,12 @@ def fit_data_to_model(data: Any, model: Any) -> None:
         check_lengths("data.val_num_digits and data.test_lengths", [data.val_num_digits, *data.test_lengths], fixed)
     except ValueError as error:
         raise InputError(str(error)) from None
+
+
+def check_verifiable(seconds: float, model: Any) -> None:
+    """--verify_after_fit: a positive time, and a model ``adder verify`` models (checked before the
+    fit, so that a refusal does not come after minutes of training)."""
+    if not 0 < seconds < math.inf:
+        raise InputError(f"--verify_after_fit must be a positive number of seconds, got {seconds}")
+    known = {key: model[key] for key in ModelConfig.keys() if model and key in model}
+    check_modelled(ModelConfig(**known))
