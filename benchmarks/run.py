@@ -549,7 +549,9 @@ def main() -> None:
     if args.assemble:
         only = []
     out = Path(args.out)
-    flags = "" if args.device == "cpu" else f" --device {args.device}"
+    flags = ("" if args.device == "cpu" else f" --device {args.device}") + (
+        " --update-docs" if args.update_docs else ""
+    )
     for name in only:
         print(f"running {name} on {args.device} ({args.repeats} repeats) ...", flush=True)
         started = time.time()
