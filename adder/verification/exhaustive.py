@@ -68,7 +68,7 @@ def sum_margins(model: MLPAdder, a: Tensor, b: Tensor, target: Tensor) -> Tensor
     for layer in model.net:
         if isinstance(layer, nn.Linear):
             weight, bias = layer.weight.detach().double(), layer.bias.detach().double()
-            magnitude = x.abs() @ weight.abs().T + bias.abs()
+            magnitude = (x.abs() + error) @ weight.abs().T + bias.abs()  # float32's inputs are off by error
             error = error @ weight.abs().T + sum_error(weight.shape[1] + 1, magnitude)
             x = x @ weight.T + bias
             fits = (magnitude < OVERFLOW_LIMIT).all(1)

@@ -252,11 +252,14 @@ class Prover:
         return FRAME_SLACK + self.frame_error[index, None] * largest
 
     def region(self, boxes: Tensor, index: int) -> Zonotope:
-        """Class ``index``'s oriented box as a zonotope (one set)."""
+        """Class ``index``'s oriented box as a zonotope (one set), grown by a box for the float64
+        rounding of its corners in state coordinates (a few ulps of each D-term sum)."""
         low, high = boxes[index, 0], boxes[index, 1]
-        axes = self.axes[index]
-        center = self.origin[index] + axes @ ((low + high) / 2)
-        return Zonotope(center[None], ((high - low) / 2 * axes).T[None])
+        axes, middle, half = self.axes[index], (low + high) / 2, (high - low) / 2
+        center = self.origin[index] + axes @ middle
+        magnitude = self.origin[index].abs() + axes.abs() @ (middle.abs() + half)
+        rounding = 4 * (len(axes) + 1) * 2.0**-53 * magnitude
+        return Zonotope(center[None], (half * axes).T[None]).add_box(rounding[None])
 
     # ------------------------------------------------------------------ the checks
     def prove(self, plan: Plan) -> Outcome:

@@ -19,8 +19,10 @@ UNIT_ROUNDOFF = 2.0**-24
 SQUASH_ERROR = 16 * UNIT_ROUNDOFF
 #: The analysis runs in float64 without directed rounding. Its error on a quantity is a few float64
 #: ulps per term summed, relative to the terms' magnitudes: ``ANALYSIS_RELATIVE`` (2^-40, thousands
-#: of float64 ulps) times that magnitude plus ``ANALYSIS_SLACK`` absolute is added to every bound.
+#: of float64 ulps) plus 8 ulps per term, times that magnitude, plus ``ANALYSIS_SLACK`` absolute, is
+#: added to every bound.
 ANALYSIS_RELATIVE = 2.0**-40
+ANALYSIS_ULP = 2.0**-53
 ANALYSIS_SLACK = 1e-9
 
 
@@ -31,4 +33,4 @@ def gamma(terms: int) -> float:
 def sum_error(terms: int, magnitude: Tensor) -> Tensor:
     """What a float32 sum of ``terms`` terms whose absolute values add up to at most ``magnitude``
     can be off by, with the analysis's own float64 error on it."""
-    return (gamma(terms) + ANALYSIS_RELATIVE) * magnitude + ANALYSIS_SLACK
+    return (gamma(terms) + ANALYSIS_RELATIVE + 8 * terms * ANALYSIS_ULP) * magnitude + ANALYSIS_SLACK
