@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -85,3 +87,17 @@ def signal_at(step: int, signum: str) -> list[str]:
         "--trainer.callbacks.signum",
         signum,
     ]
+
+
+def adder_in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """``adder ARGS`` for the commands that do not train (add, evaluate, verify), in-process: the
+    exit status and what it printed, as a subprocess would give them, without its start-up."""
+    from adder.__main__ import main as adder_main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = adder_main(list(args))
+        except SystemExit as stop:  # argparse's errors
+            status = stop.code if isinstance(stop.code, int) else 2
+    return subprocess.CompletedProcess(["adder", *args], status, out.getvalue(), err.getvalue())

@@ -4,8 +4,6 @@ gets wrong, and property tests that its sets hold what the float32 network reall
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +23,7 @@ from adder.verification.gated import GatedAdder
 from adder.verification.invariant import Plan, Prover, frame_error
 from adder.verification.prove import COUNTEREXAMPLE, PROVED, UNDECIDED, verify
 from adder.verification.zonotope import Zonotope
+from tests.helpers.cli import adder_in_process
 from tests.helpers.hand_adders import exact_adder, infinite_adder, one_bit_mlp, overflowing_adder, relu_adder, save
 
 
@@ -56,12 +55,7 @@ def test_a_checkpoint_the_analysis_cannot_model_is_refused(
     and ``add`` gets sums wrong on each."""
     model = make()
     assert wrong_sums(model, 2)
-    done = subprocess.run(
-        [sys.executable, "-m", "adder", "verify", "--ckpt", str(save(model, tmp_path / "odd.ckpt"))],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = adder_in_process("verify", "--ckpt", str(save(model, tmp_path / "odd.ckpt")))
     assert done.returncode == 2, done
     assert done.stderr.startswith("error: adder verify ") and done.stderr.count("\n") == 1, done.stderr
     assert refusal in done.stderr and done.stdout == ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from adder.problems.digits import digits_to_int, format_digits, int_to_digits
 from adder.verification.elman import ElmanAdder
 from adder.verification.prove import COUNTEREXAMPLE, PROVED, UNDECIDED, verify
 from adder.verification.zonotope import Zonotope
-from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
+from tests.helpers.cli import adder_in_process, run_cli, run_dirs, tiny_fit_args
 from tests.helpers.hand_adders import exact_adder, leaky_adder, save
 from tests.helpers.tensorboard import scalars
 
@@ -25,7 +24,7 @@ COUNTEREXAMPLE_LINE = re.compile(r"counterexample: (\w+) \+ (\w+): the model say
 
 
 def adder(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "adder", *args], capture_output=True, text=True, timeout=600)
+    return adder_in_process(*args)
 
 
 def test_the_exact_adder_is_proved(tmp_path: Path) -> None:
