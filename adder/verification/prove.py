@@ -7,9 +7,10 @@ import time
 from typing import Any
 
 from adder.evaluation.sums import add_with_model
-from adder.models import Adder, MLPAdder
+from adder.models import Adder, MLPAdder, RecurrentAdder
 from adder.problems.digits import digits_to_int, format_digits, int_to_digits
 from adder.verification import counterexample, exhaustive
+from adder.verification.accepted import UnsupportedModel
 from adder.verification.elman import TANH_ERROR, ElmanAdder
 from adder.verification.gated import GatedAdder
 from adder.verification.invariant import Outcome, Prover, TimeUp, schedule
@@ -27,7 +28,7 @@ def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[
     started = time.monotonic()
     if isinstance(model, MLPAdder):
         return verify_every_sum(model, started + time_limit)
-    net = ElmanAdder.from_model(model) if model.cell == "rnn" else GatedAdder.from_model(model)
+    net = analysis_of(model)
     prover = Prover(net, started + PROOF_SHARE * time_limit, log)
     best: Outcome | None = None
     # A model that is wrong on some run of one pair or on a random sum is cheap to refute: look first.
@@ -64,6 +65,16 @@ def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[
         f"undecided: worst margin {best.worst_margin:.3g} at {_where(prover, best)}, with {best.plan.words()}; "
         f"no wrong sum found in {time_limit:g} s"
     )
+
+
+def analysis_of(model: Adder) -> ElmanAdder | GatedAdder:
+    """The abstract network for ``model``; a network no analysis here models is refused by name."""
+    cell = getattr(model, "cell", None)
+    if isinstance(model, RecurrentAdder) and cell == "rnn":
+        return ElmanAdder.from_model(model)
+    if isinstance(model, RecurrentAdder) and cell in ("lstm", "gru"):
+        return GatedAdder.from_model(model)
+    raise UnsupportedModel(f"adder verify has no analysis of this network ({type(model).__name__}, cell {cell})")
 
 
 def verify_every_sum(model: MLPAdder, deadline: float) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from adder.evaluation.sums import add_with_model
 from adder.models import Adder, MLPAdder, ModelConfig, RecurrentAdder
 from adder.problems.digits import format_digits, int_to_digits, make_problems
-from adder.verification.accepted import MODELLED
+from adder.verification.accepted import MODELLED, UnsupportedModel
 from adder.verification.elman import ElmanAdder
 from adder.verification.exhaustive import operand_batches, sum_margins
 from adder.verification.gated import GatedAdder
@@ -252,3 +252,11 @@ def test_the_mlp_margin_bounds_the_float32_margin(seed: int, layers: int, base: 
     right = logits.gather(2, target[..., None]).squeeze(2)
     other = logits.scatter(2, target[..., None], -torch.inf).amax(2)
     assert bool((sum_margins(model, a_in, b_in, target) <= (right - other).amin(1)).all())
+
+
+def test_a_network_no_analysis_models_is_refused_by_name() -> None:
+    class Other(torch.nn.Module):
+        config = ModelConfig()
+
+    with pytest.raises(UnsupportedModel, match="no analysis of this network \\(Other"):
+        verify(Other(), time_limit=10)  # type: ignore[arg-type]
