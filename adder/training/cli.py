@@ -174,9 +174,12 @@ class AdderCLI(LightningCLI):
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         super().parse_arguments(parser, args)
         subcommand = self.config.get("subcommand")
-        if subcommand in ("validate", "test", "predict") and not self.config[subcommand].get("ckpt_path"):
-            # Not a freshly initialised model: the run the user trained, as adder add finds it.
-            super().parse_arguments(parser, with_newest_run(list(args or []), subcommand, self.config[subcommand]))
+        config = self.config[subcommand] if subcommand else {}
+        if subcommand in ("validate", "test", "predict") and not config.get("ckpt_path"):
+            # Not a freshly initialised model: the run the user trained, as adder add finds it
+            # (except in a fast_dev_run, a smoke run of the code on a fresh model that saves nothing).
+            if not config.trainer.get("fast_dev_run"):
+                super().parse_arguments(parser, with_newest_run(list(args or []), subcommand, config))
         # LightningCLI reads the model's hyperparameters from --ckpt_path right after this hook;
         # check the file first, so that a missing or corrupt one is one clear line, not a traceback.
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None

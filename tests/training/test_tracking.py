@@ -98,16 +98,18 @@ def test_csv_logger_and_no_logger_run_fit_and_test(tmp_path: Path) -> None:
     assert any(row.get("test/exact_match/random/30") for row in rows)
 
     quiet = run_cli("fit", tmp_path / "none", *tiny_fit_args(3), "--trainer.logger", "false")
-    assert quiet.trainer.logger is None and (tmp_path / "none" / "checkpoints" / "last.ckpt").is_file()
+    run = tmp_path / "none" / "lightning_logs" / "version_0"  # a run directory all the same
+    assert quiet.trainer.logger is None and (run / "checkpoints" / "last.ckpt").is_file()
     run_cli(
         "test",
         tmp_path / "none",
         "--ckpt_path",
-        str(tmp_path / "none" / "checkpoints" / "last.ckpt"),
+        str(run / "checkpoints" / "last.ckpt"),
         *EVAL,
         "--trainer.logger",
         "false",
     )
+    assert (run / "test_config.yaml").is_file()  # into the checkpoint's run, as with a logger
 
 
 def test_the_progress_bar_counts_steps_of_the_stream(tmp_path: Path) -> None:
