@@ -111,6 +111,7 @@ def test_100000_digits_evaluate_in_bounded_memory(tmp_path: Path) -> None:
     assert report["peak_memory_mb"] < 2048, report["peak_memory_mb"]
 
 
+@pytest.mark.slow  # the session's trained checkpoint (seconds to train) and a whole script run
 def test_wrong_digits_script_lists_the_sums_evaluate_counts_wrong(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -151,6 +152,7 @@ def test_wrong_digits_script_lists_the_sums_evaluate_counts_wrong(
             assert fields[0].split()[-1] != fields[1].split()[-1]
 
 
+@pytest.mark.slow  # the session's trained checkpoint (seconds to train) and a whole script run
 def test_repeated_pairs_script_counts_the_sums_the_model_gets_wrong(
     trained_checkpoint: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -66,6 +66,7 @@ def resume(root: Path, run: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a real process, killed
 def test_sigkill_then_resume_is_bitwise_equal(uninterrupted: dict, tmp_path: Path) -> None:
     killed = train(tmp_path, *RESUMABLE, *signal_at(25, "SIGKILL"))
     assert killed.returncode == -signal.SIGKILL
@@ -81,6 +82,7 @@ def test_sigkill_then_resume_is_bitwise_equal(uninterrupted: dict, tmp_path: Pat
     assert_same_state(last_checkpoint(run), uninterrupted)
 
 
+@pytest.mark.slow  # real processes, signalled
 @pytest.mark.parametrize(("signum", "status"), [("SIGTERM", 143), ("SIGINT", 130)])
 def test_sigterm_and_ctrl_c_save_a_checkpoint_that_loses_no_step(
     signum: str, status: int, uninterrupted: dict, tmp_path: Path
