@@ -4,6 +4,7 @@ directory; a checkpoint records its last validation; a NaN loss says what it lef
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,3 +99,21 @@ def test_the_nan_error_starts_a_line_of_its_own_below_the_progress_bar(tmp_path:
     assert done.returncode == 1
     assert "step:" in output  # the bar was drawn
     assert "\nerror: loss became inf at step 1; lower the learning rate (no checkpoint was saved)\n" in output
+
+
+@pytest.mark.slow
+def test_add_says_when_verify_after_fit_did_not_prove_the_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adder.__main__ import main as adder_main
+
+    run_cli("fit", tmp_path, *tiny_fit_args(6, "--verify_after_fit", "5"))
+    (run,) = run_dirs(tmp_path)
+    record = json.loads((run / "verify.json").read_text())
+    assert record["step"] == 6 and record["status"] in ("counterexample", "undecided")  # six steps make no adder
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)
+    assert adder_main(["add", "1", "2"]) == 0
+    assert (
+        f"adder verify's verdict on this model (step 6) was {record['status']}, not proved" in capsys.readouterr().err
+    )
