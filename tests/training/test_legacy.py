@@ -1,4 +1,6 @@
-"""A run made before ``adder/`` was split into layers still resumes, tests and adds."""
+"""Runs made by earlier versions still resume, test and add: one from before ``adder/`` was split
+into layers (old class paths), one from before the network and objectives were components (the
+model's flat flags: ``cell``, ``hidden_size``, ``state_spread``, ...)."""
 
 from __future__ import annotations
 
@@ -12,13 +14,15 @@ from adder.__main__ import main as adder_main
 from adder.training.cli import main as cli_main
 from tests.helpers.cli import QUIET
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_run"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURE = FIXTURES / "legacy_run"
+RUNS = ("legacy_run", "flat_model_run")
 
 
-@pytest.fixture
-def legacy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The fixture run copied to ``lightning_logs/`` of an empty working directory, as it was made."""
-    shutil.copytree(FIXTURE, tmp_path / "lightning_logs")
+@pytest.fixture(params=RUNS)
+def legacy_run(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fixture run copied to ``lightning_logs/`` of an empty working directory, as it was made."""
+    shutil.copytree(FIXTURES / request.param, tmp_path / "lightning_logs")
     monkeypatch.chdir(tmp_path)
     return Path("lightning_logs") / "version_0"
 
@@ -31,6 +35,14 @@ def test_the_fixture_names_the_old_class_paths() -> None:
         "adder.schedules.CosineDecay",
     ):
         assert old in config
+
+
+def test_the_flat_model_fixture_names_the_old_flags() -> None:
+    config = (FIXTURES / "flat_model_run" / "version_0" / "config.yaml").read_text()
+    for old in ("cell: lstm", "state_spread: 1.0", "step_noise: 0.1", "carry_hint: 0.5"):
+        assert old in config
+    hparams = torch.load(FIXTURES / "flat_model_run" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert hparams["hyper_parameters"]["cell"] == "lstm"
 
 
 def test_an_old_run_resumes_into_its_own_directory(legacy_run: Path) -> None:
