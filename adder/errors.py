@@ -17,6 +17,14 @@ def first_line(error: BaseException, last: bool = False) -> str:
     return (lines[-1] if last else lines[0]) if lines else type(error).__name__
 
 
+def deepest_cause(error: BaseException) -> BaseException:
+    """The exception at the end of ``error``'s ``raise ... from`` chain: where jsonargparse wraps a
+    class's own check of its arguments (a network named by class_path) in the union it tried."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
 def fail(message: str, status: int = 2) -> NoReturn:
     """Print ``error: MESSAGE`` on one line and exit with ``status``."""
     print("error: " + " ".join(str(message).split()), file=sys.stderr)

@@ -14,7 +14,7 @@ import torch
 
 from adder.evaluation.plan import EvalPlan
 from adder.evaluation.runner import evaluate_suite, peak_memory_mb
-from adder.models import DEFAULT_CHUNK_SIZE, RecurrentAdder
+from adder.models import DEFAULT_CHUNK_SIZE, build_model
 from benchmarks.common import BENCHMARK_MODEL
 
 #: How every evaluation ran before adder.evaluation.plan: one block of 100 problems at a time, chunks of 1024.
@@ -24,7 +24,7 @@ FIXED_CHUNK_SIZE = 1024
 
 def main(length: int, size: int, device: str = "cpu", fixed: bool = False) -> dict[str, float]:
     torch.manual_seed(0)
-    model = RecurrentAdder(BENCHMARK_MODEL).eval().to(device)
+    model = build_model(BENCHMARK_MODEL).eval().to(device)
     evaluate_suite(model, 10, "random", 100, size=10, seed=1, device=device)  # warm-up: first calls pay one-off setup
     plan, chunk_size = (FIXED_PLAN, FIXED_CHUNK_SIZE) if fixed else (None, DEFAULT_CHUNK_SIZE)
     result = evaluate_suite(model, 10, "random", length, size, 0, chunk_size, device, plan)

@@ -224,4 +224,4 @@ def test_a_pickle_carrying_code_is_refused(tmp_path: Path, capsys: pytest.Captur
 
 def test_a_model_flag_that_matches_the_checkpoint_is_used(files: dict[str, str], tmp_path: Path) -> None:
     cli = run_cli("test", tmp_path, "--ckpt_path", files["decimal"], "--model.hidden_size", "16")
-    assert cli.model.hparams.hidden_size == 16 and cli.trainer.state.finished
+    assert cli.model.config.hidden_size == 16 and cli.trainer.state.finished

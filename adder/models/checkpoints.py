@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from adder.errors import InputError, first_line
-from adder.models import Adder, ModelConfig, build_model
+from adder.models import Adder, AdderNet, ModelConfig, build_model, network_from_spec
 
 #: Where a run keeps its latest checkpoint, relative to the run directory.
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
@@ -61,27 +61,43 @@ def _is_torch_file(path: Path) -> bool:
 
 
 def load_adder(path: str | Path) -> Adder:
-    """The trained backbone of an AdderModule checkpoint, in eval mode on the CPU, its
+    """The trained network of an AdderModule checkpoint, in eval mode on the CPU, its
     hyperparameters in ``model.config``. Needs neither Lightning nor the training data."""
     return adder_from(load_checkpoint(path), path)
 
 
 def adder_from(checkpoint: dict[str, Any], path: str | Path) -> Adder:
     """The adder in a loaded checkpoint (``path`` names it in errors), as :func:`load_adder`."""
-    hparams = checkpoint.get("hyper_parameters") or {}
-    missing = [key for key in ModelConfig.required_keys() if key not in hparams]
-    if missing:
-        raise CheckpointError(f"{path} is not an adder checkpoint (missing hyperparameters: {', '.join(missing)})")
+    model = network_of(checkpoint.get("hyper_parameters") or {}, path)
     try:
-        model = build_model(ModelConfig.from_hparams(hparams))
         prefix = "model."
         state = {k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
         model.load_state_dict(state)
-    except (ValueError, RuntimeError) as error:
+    except RuntimeError as error:
         raise CheckpointError(
             f"{path}: the weights do not fit the model they claim to be ({first_line(error)})"
         ) from error
-    return model.eval()
+    return model.eval()  # type: ignore[return-value]
+
+
+def network_of(hparams: dict[str, Any], path: str | Path) -> AdderNet:
+    """The untrained network a checkpoint's hyperparameters describe: its ``net`` (class path and
+    init arguments), or, in checkpoints written before networks were passed in, the flat
+    ModelConfig keys (``cell``, ``hidden_size``, ...)."""
+    missing = [key for key in ModelConfig.required_keys() if key not in hparams]
+    if missing and not isinstance(hparams.get("net"), dict):
+        raise CheckpointError(f"{path} is not an adder checkpoint (missing hyperparameters: {', '.join(missing)})")
+    try:
+        if isinstance(hparams.get("net"), dict):
+            return network_from_spec(hparams["net"])
+        return build_model(ModelConfig.from_hparams(hparams))
+    except (ValueError, TypeError) as error:
+        raise CheckpointError(f"{path}: the network it names cannot be built ({first_line(error)})") from error
+
+
+def checkpoint_config(hparams: dict[str, Any], path: str | Path) -> ModelConfig:
+    """The ModelConfig of a checkpoint's network, in either form (see ``network_of``)."""
+    return network_of(hparams, path).config
 
 
 def run_dir_of(ckpt_path: str | Path) -> Path | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Cell = Literal["rnn", "lstm", "gru", "mlp"]
+RecurrentCell = Literal["rnn", "lstm", "gru"]
 Encoding = Literal["embedding", "onehot", "scalar"]
 Gates = Literal["sigmoid", "hard"]
 Nonlinearity = Literal["tanh", "relu"]
@@ -60,6 +61,9 @@ class ModelConfig:
     def fixed_num_digits(self) -> int | None:
         """The only operand length the model adds, or None when it adds numbers of any length."""
         return None if self.recurrent else self.num_digits
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:

@@ -5,21 +5,34 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from adder.models.config import ModelConfig
+from adder.models.base import DEFAULT_CHUNK_SIZE, AdderNet, State
+from adder.models.config import Encoding, ModelConfig
 from adder.models.encoder import DigitEncoder
-from adder.models.recurrent import DEFAULT_CHUNK_SIZE, State
 from adder.problems.checks import check_base, check_positive
 
 #: Largest MLP the baseline builds (400 MB of float32 weights).
 MAX_MLP_PARAMETERS = 100_000_000
 
 
-class MLPAdder(nn.Module):
+class MLPAdder(AdderNet):
     """Sees all digit pairs of a ``num_digits`` problem at once and outputs every sum digit
-    together. It has no notion of order, so it must learn each carry path separately."""
+    together. It has no notion of order, so it must learn each carry path separately, and no state.
+    Its arguments are :class:`~adder.models.ModelConfig`'s that apply to it (``hidden_size`` and
+    ``num_layers``: its hidden layers' width and number)."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    fixed_length = True
+
+    def __init__(
+        self,
+        encoding: Encoding = ModelConfig.encoding,
+        input_size: int = ModelConfig.input_size,
+        hidden_size: int = ModelConfig.hidden_size,
+        num_layers: int = ModelConfig.num_layers,
+        base: int = ModelConfig.base,
+        num_digits: int = ModelConfig.num_digits,
+    ) -> None:
         super().__init__()
+        config = ModelConfig("mlp", encoding, input_size, hidden_size, num_layers, base, num_digits)
         check_base(config.base)
         num_positions = check_positive("num_digits", config.num_digits) + 1  # the final carry's slot
         hidden_size = check_positive("hidden_size", config.hidden_size)

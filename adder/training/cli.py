@@ -29,7 +29,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: E40
 from torch.optim import Optimizer  # noqa: E402
 
 from adder.config_files import resolve_config_flags  # noqa: E402
-from adder.errors import InputError, OneLineErrors, fail, first_line  # noqa: E402
+from adder.errors import InputError, OneLineErrors, deepest_cause, fail, first_line  # noqa: E402
 from adder.training.callbacks import (  # noqa: E402
     AdderCheckpoint,
     CarryProbe,
@@ -79,6 +79,7 @@ from adder.training.run_dirs import (  # noqa: E402
     run_dir_without_logger,
     with_newest_run,
 )
+from adder.training.shorthand import add_model_arguments, cell_of, resolve_shorthand  # noqa: E402
 from adder.training.threads import training_threads  # noqa: E402
 from adder.training.tracking import FitSummary, RunConfig  # noqa: E402
 from adder.training.validation_record import ValidationRecord  # noqa: E402
@@ -129,8 +130,7 @@ class AdderCLI(LightningCLI):
         return parser
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.link_arguments("data.base", "model.base")
-        parser.link_arguments("data.num_digits", "model.num_digits")
+        add_model_arguments(parser)  # the default network, --data linked into it, the shorthand flags
 
         # The module builds its optimizer itself (AdderModule.configure_optimizers, the one place;
         # auto_configure_optimizers=False in main): the top-level --optimizer and --lr_scheduler
@@ -207,6 +207,7 @@ class AdderCLI(LightningCLI):
             self.resumed_step = check_resume(ckpt_path, config.trainer.max_steps)
         check_optimizers(config.get("optimizer"), config.get("lr_scheduler"), config.trainer.max_steps)
         if config.get("model"):
+            resolve_shorthand(config.model)
             fit_data_to_model(config.data, config.model)
         root = config.trainer.default_root_dir
         if config.trainer.logger is False or config.trainer.logger == []:  # no logger: still a run directory
@@ -240,7 +241,7 @@ class AdderCLI(LightningCLI):
 
     def before_fit(self) -> None:
         config = self.config[self.subcommand]
-        note = recipe_note(config.model.get("cell"), config.get("config")) if config.get("model") else None
+        note = recipe_note(cell_of(config.model), config.get("config")) if config.get("model") else None
         if note and self.resumed_step is None and self.trainer.is_global_zero:
             print(note, file=sys.stderr)
         if self.resumed_step is not None and self.trainer.is_global_zero:
@@ -263,7 +264,7 @@ class AdderCLI(LightningCLI):
         try:
             super().instantiate_classes()
         except (ValueError, TypeError, MisconfigurationException, ModuleNotFoundError) as error:
-            raise InputError(first_line(error, last=True)) from error
+            raise InputError(first_line(deepest_cause(error), last=True)) from error
         except OSError as error:  # a root or log directory that cannot be made
             raise InputError(f"cannot use {error.filename}: {error.strerror}") from error
 

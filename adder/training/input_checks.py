@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from lightning.pytorch.cli import instantiate_class
 
 from adder.errors import InputError
 from adder.models import ModelConfig
-from adder.models.checkpoints import load_checkpoint
+from adder.models.checkpoints import load_checkpoint, network_of
 from adder.problems.suites import check_lengths, default_test_lengths, default_val_num_digits
 from adder.training.module import build_optimizers
 from adder.training.run_dirs import checkpoint_step
+from adder.training.shorthand import flat_view, model_config_of, net_class
 from adder.verification.accepted import check_modelled
 
 
@@ -24,7 +26,7 @@ def check_checkpoint_fits_flags(ckpt_path: str, config: Any, model_flags: list[s
     ``--model.*`` flag given beside it would be dropped without a word: refuse one that differs.
     ``base`` (and a fixed-length model's ``num_digits``) are linked from --data instead: a mismatch
     there would only surface as a state_dict size error."""
-    hparams = load_checkpoint(ckpt_path).get("hyper_parameters") or {}
+    hparams = checkpoint_view(load_checkpoint(ckpt_path).get("hyper_parameters") or {}, ckpt_path)
     for key in model_flags:
         value = config.model.get(key)
         if key in hparams and value is not None and value != hparams[key]:
@@ -34,17 +36,28 @@ def check_checkpoint_fits_flags(ckpt_path: str, config: Any, model_flags: list[s
             )
     data = config.data
     keys = ["base"]
-    try:
-        if ModelConfig.from_hparams(hparams).fixed_num_digits is not None:
-            keys.append("num_digits")
-    except (KeyError, TypeError):
-        pass  # not an adder checkpoint: instantiating the model says so
+    if hparams.get("fixed_length"):
+        keys.append("num_digits")
     for key in keys:
         if key in hparams and data.get(key) != hparams[key]:
             raise InputError(
                 f"{ckpt_path} was trained with {key}={hparams[key]}, but data.{key} is "
                 f"{data.get(key)}; pass --data.{key} {hparams[key]}"
             )
+
+
+def checkpoint_view(hparams: dict[str, Any], ckpt_path: str) -> dict[str, Any]:
+    """A checkpoint's hyperparameters as the flat keys of the shorthand flags, in either form
+    (empty when they describe no adder network: instantiating the model says what is wrong)."""
+    try:
+        net = network_of(hparams, ckpt_path)
+    except InputError:
+        return {}
+    if "net" not in hparams:  # written before the components: the flat keys themselves
+        return {**hparams, "fixed_length": net.fixed_length}
+    objectives = [instantiate_class((), spec) for spec in hparams.get("objectives") or []]
+    others = {key: value for key, value in hparams.items() if key not in ("net", "objectives")}
+    return {**others, **flat_view(net, objectives), "fixed_length": net.fixed_length}
 
 
 #: Trainer flags whose values Lightning would take without a word, or fail on only mid-run (a
@@ -111,9 +124,9 @@ def check_optimizers(optimizer: Any, lr_scheduler: Any, max_steps: int) -> None:
 def fit_data_to_model(data: Any, model: Any) -> None:
     """A fixed-length model (the MLP) is validated and tested at its own length unless told
     otherwise, and other lengths are refused up front rather than mid-run."""
-    fixed = ModelConfig(model.cell, num_digits=data.num_digits).fixed_num_digits
-    if fixed is None:
+    if not net_class(model.net).fixed_length:
         return
+    fixed = data.num_digits
     if data.get("val_num_digits") is None:
         data.val_num_digits = default_val_num_digits(data.num_digits, fixed)
     if data.get("test_lengths") is None:
@@ -129,5 +142,4 @@ def check_verifiable(seconds: float, model: Any) -> None:
     fit, so that a refusal does not come after minutes of training)."""
     if not 0 < seconds < math.inf:
         raise InputError(f"--verify_after_fit must be a positive number of seconds, got {seconds}")
-    known = {key: model[key] for key in ModelConfig.keys() if model and key in model}
-    check_modelled(ModelConfig(**known))
+    check_modelled(model_config_of(model) if model else ModelConfig())

@@ -133,17 +133,33 @@ class RunConfig(SaveConfigCallback):
                 "strategy": type(trainer.strategy).__name__,
             }
         }
-        if hasattr(pl_module, "state_noise"):  # None in the config picks a value by cell (AdderModule)
-            resolved["model"] = {"state_noise": pl_module.state_noise}
         resolved["provenance"] = {**provenance(), "device": device}
         datamodule = trainer.datamodule
         if hasattr(datamodule, "effective_hparams"):
             resolved["data"] = datamodule.effective_hparams()
-        params = run_hparams(self.config.as_dict(), count_parameters(pl_module.model), resolved)
+        config = self.config.as_dict()
+        if hasattr(pl_module, "objectives"):
+            config["model"] = model_hparams(pl_module)
+        params = run_hparams(config, count_parameters(pl_module.model), resolved)
         for logger in trainer.loggers:
             if trainer.ckpt_path and type(logger).__name__ == "MLFlowLogger":
                 continue  # MLflow refuses to change a logged param; a resumed run keeps its first ones
             logger.log_hyperparams(params)
+
+
+def model_hparams(module: Any) -> dict[str, Any]:
+    """The model section of a run's HParams: the network's class and config and each objective's
+    value under the flat keys of earlier runs (``model.hidden_size``, ``model.state_noise``: 0 when
+    absent), so that runs before and after the components compare column by column, and the
+    objectives' classes (which also names one without a flat key)."""
+    from adder.training.shorthand import flat_view
+
+    return {
+        "net": module.model.spec()["class_path"],
+        **flat_view(module.model, module.objectives),
+        "objectives": [type(objective).__name__ for objective in module.objectives],
+        "eval_chunk_size": module.eval_chunk_size,
+    }
 
 
 def add_header_line(path: str, line: str) -> None:

@@ -11,7 +11,7 @@ import torch
 
 from adder.__main__ import main
 from adder.evaluation.runner import evaluate_suite
-from adder.models import ModelConfig, RecurrentAdder
+from adder.models import ModelConfig, build_model
 from adder.models.checkpoints import load_adder
 from adder.problems.digits import add_digits, digits_to_int, int_to_digits
 from adder.problems.suites import EVAL_BLOCK, eval_blocks
@@ -43,7 +43,7 @@ def test_oracle_scores_100_and_untrained_model_does_not() -> None:
         assert result.digits == result.problems * 301
         assert 2.9 / result.digits < result.digit_error_bound < 3.0 / result.digits  # the rule of three
     torch.manual_seed(0)
-    untrained = RecurrentAdder(ModelConfig(hidden_size=8))
+    untrained = build_model(ModelConfig(hidden_size=8))
     result = evaluate_suite(untrained, 10, "random", 50, size=100, seed=1, chunk_size=16)
     assert result.exact_match == 0.0 and result.problems == 100
     assert result.wrong_digits == round((1 - result.digit_acc) * 100 * 51) > 0
@@ -80,7 +80,7 @@ def test_100000_digits_evaluate_in_bounded_memory(tmp_path: Path) -> None:
         "base": 10,
         "num_digits": 10,
     }
-    model = RecurrentAdder(ModelConfig("gru", "embedding", 8, 16, 1, 10))
+    model = build_model(ModelConfig("gru", "embedding", 8, 16, 1, 10))
     checkpoint = tmp_path / "tiny.ckpt"
     torch.save(
         {"state_dict": {f"model.{k}": v for k, v in model.state_dict().items()}, "hyper_parameters": hparams},

@@ -7,13 +7,13 @@ import torch
 
 from adder.evaluation.plan import EvalPlan, bytes_per_problem, plan_evaluation, single_threaded_ops
 from adder.evaluation.runner import evaluate_suite
-from adder.models import MLPAdder, ModelConfig, RecurrentAdder
+from adder.models import ModelConfig, build_model
 from adder.problems.suites import EVAL_BLOCK
 
 
 def test_answers_do_not_depend_on_the_plan() -> None:
     torch.manual_seed(0)
-    model = RecurrentAdder(ModelConfig(hidden_size=8)).eval()  # untrained: many wrong digits to count
+    model = build_model(ModelConfig(hidden_size=8)).eval()  # untrained: many wrong digits to count
     results = [
         evaluate_suite(model, 10, "mixed", 40, size=450, seed=3, chunk_size=16, plan=plan)
         for plan in (
@@ -45,7 +45,7 @@ def test_threads_come_back_after_parallel_evaluation() -> None:
 
 
 def test_gpu_batches_grow_with_free_memory_within_half_of_it() -> None:
-    model = RecurrentAdder(ModelConfig())
+    model = build_model(ModelConfig())
     per_problem = bytes_per_problem(model, 100_000, 1024)
     for free in (10**9, 8 * 10**9, 80 * 10**9):
         plan = plan_evaluation(model, 100_000, 2000, 1024, "cuda", free_bytes=free)
@@ -57,7 +57,7 @@ def test_gpu_batches_grow_with_free_memory_within_half_of_it() -> None:
 
 
 def test_cpu_workers_are_capped_by_threads_blocks_and_memory() -> None:
-    model = RecurrentAdder(ModelConfig())
+    model = build_model(ModelConfig())
     threads = torch.get_num_threads()
     roomy = plan_evaluation(model, 1000, 2000, 1024, "cpu", free_bytes=64 * 2**30)
     assert roomy.problems_per_batch == EVAL_BLOCK and roomy.workers == min(threads, 20)
@@ -68,8 +68,8 @@ def test_cpu_workers_are_capped_by_threads_blocks_and_memory() -> None:
 
 
 def test_memory_estimate_grows_with_length_chunk_and_model() -> None:
-    small, wide = RecurrentAdder(ModelConfig(hidden_size=8)), RecurrentAdder(ModelConfig(hidden_size=256))
+    small, wide = build_model(ModelConfig(hidden_size=8)), build_model(ModelConfig(hidden_size=256))
     assert bytes_per_problem(small, 10_000, 1024) < bytes_per_problem(small, 100_000, 1024)
     assert bytes_per_problem(small, 100_000, 64) < bytes_per_problem(small, 100_000, 1024)
     assert bytes_per_problem(small, 10_000, 1024) < bytes_per_problem(wide, 10_000, 1024)
-    assert bytes_per_problem(MLPAdder(ModelConfig("mlp", num_digits=10)), 10, None) > 11 * 10
+    assert bytes_per_problem(build_model(ModelConfig("mlp", num_digits=10)), 10, None) > 11 * 10

@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from adder.evaluation.probe import fit_probe, layer_states, probe_carry, probe_figure
-from adder.models import ModelConfig, RecurrentAdder
+from adder.models import ModelConfig, build_model
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_layer_states_end_in_the_stacks_own_output(cell: str) -> None:
     torch.manual_seed(0)
-    model = RecurrentAdder(ModelConfig(cell, input_size=4, hidden_size=6, num_layers=3))
+    model = build_model(ModelConfig(cell, input_size=4, hidden_size=6, num_layers=3))
     a, b = torch.randint(0, 10, (5, 9)), torch.randint(0, 10, (5, 9))
     states = layer_states(model, a, b)
     assert [s.shape for s in states] == [(5, 9, 6)] * 3
@@ -35,7 +35,7 @@ def test_probe_reads_a_carry_that_is_there_and_not_one_that_is_not() -> None:
 
 def test_probe_carry_reports_every_layer_and_draws_them() -> None:
     torch.manual_seed(3)
-    model = RecurrentAdder(ModelConfig("gru", input_size=4, hidden_size=8, num_layers=2))
+    model = build_model(ModelConfig("gru", input_size=4, hidden_size=8, num_layers=2))
     probes = probe_carry(model, 10, num_digits=12, size=40, max_points=100)
     assert [p.layer for p in probes] == [1, 2]
     for probe in probes:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from adder.models import MLPAdder, ModelConfig, RecurrentAdder
+from adder.models import MLPAdder, ModelConfig, RecurrentAdder, build_model
 
 GAIN = 20.0
 CONFIG = ModelConfig(cell="rnn", encoding="scalar", hidden_size=3, base=2, num_digits=8)
@@ -20,7 +20,7 @@ CONFIG = ModelConfig(cell="rnn", encoding="scalar", hidden_size=3, base=2, num_d
 
 def exact_adder(thresholds: tuple[float, float, float] = (1, 2, 3)) -> RecurrentAdder:
     """The exact adder; other ``thresholds`` (k above) give one that adds some digits wrong."""
-    model = RecurrentAdder(CONFIG)
+    model = build_model(CONFIG)
     with torch.no_grad():
         rnn = model.rnn
         rnn.weight_ih_l0.fill_(GAIN)
@@ -63,7 +63,7 @@ def save(model: RecurrentAdder, path: Path) -> Path:
 def _with_constant_unit(model: RecurrentAdder, nonlinearity: str = "tanh") -> RecurrentAdder:
     """``model``'s weights in a network with a fourth unit that is always 1 (``tanh(GAIN)``)."""
     config = ModelConfig(**{**vars(CONFIG), "hidden_size": 4, "nonlinearity": nonlinearity})
-    wider = RecurrentAdder(config)
+    wider = build_model(config)
     with torch.no_grad():
         for name, value in wider.state_dict().items():
             value.zero_()
@@ -98,7 +98,7 @@ def infinite_adder() -> RecurrentAdder:
 def relu_adder() -> RecurrentAdder:
     """The exact adder's weights in a ReLU Elman cell (``nonlinearity: relu``): the same numbers,
     another network, which adds wrong (a tanh-only analysis would prove the tanh one)."""
-    model = RecurrentAdder(ModelConfig(**{**vars(CONFIG), "nonlinearity": "relu"}))
+    model = build_model(ModelConfig(**{**vars(CONFIG), "nonlinearity": "relu"}))
     model.load_state_dict(exact_adder().state_dict())
     return model.eval()
 
@@ -107,7 +107,7 @@ def one_bit_mlp(carry_threshold: float = 0.5) -> MLPAdder:
     """A ReLU MLP that adds two 1-bit numbers: ``s = relu(a + b)``, ``c = relu(a + b - 1)``, the sum
     bit ``s - 2c > 1/2`` and the carry ``c > carry_threshold`` (above 1: never a carry, wrong on
     1 + 1; just below 1: right, by a margin float32 rounding could close)."""
-    model = MLPAdder(ModelConfig(cell="mlp", encoding="onehot", hidden_size=2, num_layers=1, base=2, num_digits=1))
+    model = build_model(ModelConfig(cell="mlp", encoding="onehot", hidden_size=2, num_layers=1, base=2, num_digits=1))
     first, last = model.net[0], model.net[2]
     with torch.no_grad():
         for layer in (first, last):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from adder.models import ModelConfig, RecurrentAdder
+from adder.models import ModelConfig, build_model
 from adder.models.checkpoints import load_adder
 from adder.models.stepped import hard_sigmoid, run_stepped
 from tests.models.test_checkpoints import save_adder
@@ -18,7 +18,7 @@ from tests.models.test_checkpoints import save_adder
 )
 def test_stepping_computes_what_the_fused_cell_does(cell: str, nonlinearity: str) -> None:
     torch.manual_seed(0)
-    model = RecurrentAdder(ModelConfig(cell, input_size=6, hidden_size=10, num_layers=2, nonlinearity=nonlinearity))
+    model = build_model(ModelConfig(cell, input_size=6, hidden_size=10, num_layers=2, nonlinearity=nonlinearity))
     inputs = model.encoder(torch.randint(0, 10, (4, 17)), torch.randint(0, 10, (4, 17)))
     start = torch.randn(2, 4, 10)
     state = (start, torch.randn(2, 4, 10)) if cell == "lstm" else start
@@ -30,7 +30,7 @@ def test_stepping_computes_what_the_fused_cell_does(cell: str, nonlinearity: str
 
 
 def test_stepping_returns_every_layer_on_request() -> None:
-    model = RecurrentAdder(ModelConfig("gru", input_size=4, hidden_size=5, num_layers=3))
+    model = build_model(ModelConfig("gru", input_size=4, hidden_size=5, num_layers=3))
     inputs = model.encoder(torch.randint(0, 10, (2, 7)), torch.randint(0, 10, (2, 7)))
     layers, _ = run_stepped(model.rnn, inputs, all_layers=True)
     assert [tuple(layer.shape) for layer in layers] == [(2, 7, 5)] * 3
@@ -50,7 +50,7 @@ def test_a_saturated_hard_update_gate_holds_the_state_exactly() -> None:
     torch.manual_seed(0)
     results = {}
     for gates in ("hard", "sigmoid"):
-        model = RecurrentAdder(ModelConfig("gru", input_size=4, hidden_size=6, gates=gates))
+        model = build_model(ModelConfig("gru", input_size=4, hidden_size=6, gates=gates))
         with torch.no_grad():
             model.rnn.bias_hh_l0[6:12] = 10.0  # the update gate's bias (r, z, n order)
         start = torch.randn(1, 3, 6)
@@ -62,7 +62,7 @@ def test_a_saturated_hard_update_gate_holds_the_state_exactly() -> None:
 
 
 def test_step_noise_is_drawn_from_the_generator() -> None:
-    model = RecurrentAdder(ModelConfig("lstm", input_size=4, hidden_size=6))
+    model = build_model(ModelConfig("lstm", input_size=4, hidden_size=6))
     a, b = torch.randint(0, 10, (3, 9)), torch.randint(0, 10, (3, 9))
     clean = model.states(a, b)[0]
 
@@ -85,7 +85,7 @@ def test_step_noise_is_drawn_from_the_generator() -> None:
 )
 def test_options_for_another_cell_are_refused(config: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        RecurrentAdder(ModelConfig(**config))
+        build_model(ModelConfig(**config))
 
 
 @pytest.mark.parametrize(("cell", "option"), [("gru", {"gates": "hard"}), ("rnn", {"nonlinearity": "relu"})])
@@ -93,7 +93,7 @@ def test_a_checkpoint_keeps_the_cell_options_and_loading_honours_them(tmp_path: 
     save_adder(tmp_path / "a.ckpt", cell=cell, **option)
     model = load_adder(tmp_path / "a.ckpt")
     assert model.config == ModelConfig(cell, "embedding", 4, 8, 1, 10, 3, **option)
-    plain = RecurrentAdder(ModelConfig(cell, "embedding", 4, 8, 1, 10, 3))
+    plain = build_model(ModelConfig(cell, "embedding", 4, 8, 1, 10, 3))
     plain.load_state_dict(model.state_dict())
     a, b = torch.randint(0, 10, (50, 30)), torch.randint(0, 10, (50, 30))
     assert not torch.allclose(model(a, b)[0], plain(a, b)[0])  # the option changes what the same weights compute

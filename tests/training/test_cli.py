@@ -25,7 +25,8 @@ def test_fit_writes_config_checkpoint_and_events(tmp_path: Path) -> None:
     (run,) = run_dirs(tmp_path)
     assert (run / "config.yaml").is_file()
     config = yaml.safe_load((run / "config.yaml").read_text())
-    assert config["model"]["cell"] == "rnn" and config["data"]["num_digits"] == 3
+    assert config["model"]["net"]["init_args"]["cell"] == "rnn" and config["data"]["num_digits"] == 3
+    assert config["model"]["net"]["init_args"]["hidden_size"] == 16 and "hidden_size" not in config["model"]
     checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["global_step"] == 6
     logged = scalars(run)
@@ -90,7 +91,7 @@ def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
         "[3, 6]",
     ]
     cli = run_cli("validate", tmp_path, *eval_args)
-    assert cli.model.hparams.cell == "gru"  # the architecture comes from the checkpoint
+    assert cli.model.config.cell == "gru"  # the architecture comes from the checkpoint
     assert "val/exact_match" in cli.trainer.callback_metrics
     cli = run_cli("test", tmp_path, *eval_args)
     for key in (

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from adder.models import MLPAdder, RecurrentAdder
 from adder.problems.digits import make_problems
 from adder.problems.samplers import ProblemSampler, make_generator
-from adder.training.module import DEFAULT_STATE_NOISE, AdderModule, NonFiniteLossError
+from adder.training.module import AdderModule, NonFiniteLossError
+from adder.training.objectives import InitialStateNoise, ReplayHardest, StepContext
 from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 
 # training_step called directly, without a Trainer, still logs on its logging steps.
@@ -29,13 +31,14 @@ def per_problem_loss(module: AdderModule, a: torch.Tensor, b: torch.Tensor, targ
 def test_the_hardest_problems_are_trained_on_again_next_step() -> None:
     torch.manual_seed(0)
     # Zero initial states, so that per_problem_loss sees the losses the training step ranked.
-    module = AdderModule(hidden_size=16, input_size=8, replay_hardest=0.1, state_noise=0.0)
+    replayer = ReplayHardest(0.1)
+    module = AdderModule(RecurrentAdder(hidden_size=16, input_size=8), [replayer])
     first = batch(0)
     with torch.no_grad():
         module.training_step(first, 0)
         losses = per_problem_loss(module, *first)
     hardest = set(losses.topk(5).indices.tolist())  # 10% of 50
-    replay = module._replay
+    replay = replayer.replay
     assert replay is not None and replay.shape == (3, 5, 7)
     kept = {
         i
@@ -49,18 +52,25 @@ def test_the_hardest_problems_are_trained_on_again_next_step() -> None:
     assert torch.equal(replay[2], torch.stack([first[2][i] for i in sorted(kept, key=lambda i: -losses[i])]))
 
     second = batch(1)
-    a, b, target = module._add_replay(second)
+    a, b, target = replayer.extend_batch(second)
     assert a.shape == (55, 7)  # 50 fresh problems and the 5 replayed ones
     assert torch.equal(a[:50], second[0]) and torch.equal(a[50:], replay[0]) and torch.equal(target[50:], replay[2])
 
 
 def test_replay_off_trains_on_the_fresh_batch_only() -> None:
-    module = AdderModule(hidden_size=16, input_size=8, replay_hardest=0.0)
+    replayer = ReplayHardest(0.0)
+    module = AdderModule(RecurrentAdder(hidden_size=16, input_size=8), [replayer])
     with torch.no_grad():
         module.training_step(batch(0), 0)
-    assert module._replay is None
+    assert replayer.replay is None
     second = batch(1)
-    assert all(torch.equal(x, y) for x, y in zip(module._add_replay(second), second))
+    assert all(torch.equal(x, y) for x, y in zip(replayer.extend_batch(second), second))
+
+
+def test_the_replay_share_is_checked() -> None:
+    for share in (-0.1, 1.0):
+        with pytest.raises(ValueError, match=r"share must be in \[0, 1\)"):
+            ReplayHardest(share)
 
 
 def test_the_replay_is_saved_with_the_checkpoint_and_restored(tmp_path: Path) -> None:
@@ -71,9 +81,9 @@ def test_the_replay_is_saved_with_the_checkpoint_and_restored(tmp_path: Path) ->
     assert replay.shape == (1, 3, round(0.1 * 32), 4)  # one rank; a, b, target; 3-digit problems + carry
     a, b, target = replay[0]
     assert torch.equal(make_problems(a[:, :-1], b[:, :-1], 10)[2], target)  # real problems with their sums
-    module = AdderModule(hidden_size=16, input_size=8)
+    module = AdderModule(RecurrentAdder(hidden_size=16, input_size=8))
     module.on_load_checkpoint(checkpoint)
-    assert torch.equal(module._replay, replay[0])
+    assert isinstance(module.objectives[0], ReplayHardest) and torch.equal(module.objectives[0].replay, replay[0])
 
 
 def test_gpu_style_non_finite_check_reports_the_first_bad_step_later() -> None:
@@ -95,34 +105,37 @@ def test_gpu_style_non_finite_check_reports_the_first_bad_step_later() -> None:
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_state_noise_starts_training_problems_from_a_seeded_random_state(cell: str) -> None:
     torch.manual_seed(4)
-    module = AdderModule(cell=cell, hidden_size=8, input_size=4, num_layers=2, state_noise=0.3)
-    state = module._initial_state(5, torch.device("cpu"))
+    net = RecurrentAdder(cell, hidden_size=8, input_size=4, num_layers=2)
+    module = AdderModule(net, [InitialStateNoise(0.3)])
+    context = StepContext(net, 0, torch.device("cpu"))
+    state = module.objectives[0].initial_state(None, 5, context)
     parts = state if cell == "lstm" else (state,)
     for part in parts:
         assert part.shape == (2, 5, 8) and 0.15 < float(part.std()) < 0.45
-    again = module._initial_state(5, torch.device("cpu"))
+    again = module.objectives[0].initial_state(None, 5, context)
     assert all(torch.equal(x, y) for x, y in zip(parts, again if cell == "lstm" else (again,)))  # same step: same draw
     # The training loss is computed from that state, not from zeros.
-    quiet = AdderModule(cell=cell, hidden_size=8, input_size=4, num_layers=2, state_noise=0.0)
+    quiet = AdderModule(RecurrentAdder(cell, hidden_size=8, input_size=4, num_layers=2), [])
     quiet.load_state_dict(module.state_dict())
     problems = batch(0)
     with torch.no_grad():
         assert not torch.equal(module.training_step(problems, 0), quiet.training_step(problems, 0))
-    assert AdderModule(cell=cell, state_noise=0.0)._initial_state(5, torch.device("cpu")) is None
+    assert InitialStateNoise(0.0).initial_state(None, 5, context) is None
 
 
-def test_state_noise_defaults_by_cell_and_records_the_value_used() -> None:
+def test_the_default_objectives_follow_the_network_and_are_recorded() -> None:
     for cell in ("rnn", "lstm", "gru"):
-        module = AdderModule(cell=cell)
-        assert module.state_noise == DEFAULT_STATE_NOISE > 0.0
-        assert module.hparams.state_noise == DEFAULT_STATE_NOISE  # what a checkpoint records
-    mlp = AdderModule(cell="mlp")  # the MLP has no state: no noise unless asked, and asking is refused
-    assert mlp.state_noise == 0.0 and mlp.hparams.state_noise == 0.0
-    assert AdderModule(cell="rnn", state_noise=0.05).hparams.state_noise == 0.05
+        module = AdderModule(RecurrentAdder(cell))
+        assert [type(o) for o in module.objectives] == [ReplayHardest, InitialStateNoise]
+        assert module.hparams.objectives[1]["init_args"] == {"std": 0.3}  # what a checkpoint records
+    mlp = AdderModule(MLPAdder(num_digits=3))  # the MLP has no state: no noise unless asked, and asking is refused
+    assert [type(o) for o in mlp.objectives] == [ReplayHardest]
+    assert mlp.hparams.net["class_path"].endswith("MLPAdder") and mlp.hparams.net["init_args"]["num_digits"] == 3
+    assert AdderModule(objectives=[]).objectives == []
 
 
 def test_state_noise_is_refused_where_it_cannot_apply() -> None:
-    with pytest.raises(ValueError, match="state_noise must be >= 0"):
-        AdderModule(state_noise=-0.1)
-    with pytest.raises(ValueError, match="recurrent cells"):
-        AdderModule(cell="mlp", state_noise=0.1)
+    with pytest.raises(ValueError, match="std must be >= 0"):
+        InitialStateNoise(-0.1)
+    with pytest.raises(ValueError, match="InitialStateNoise applies to networks with a state; MLPAdder has none"):
+        AdderModule(MLPAdder(num_digits=3), [InitialStateNoise(0.1)])

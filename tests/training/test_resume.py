@@ -145,5 +145,9 @@ def test_a_gated_cell_with_hard_gates_step_noise_and_state_spread_resumes_bitwis
     resumed = resume(tmp_path / "killed", run)
     assert resumed.returncode == 0, resumed.stderr
     ended = last_checkpoint(run)
-    assert ended["hyper_parameters"]["gates"] == "hard" and ended["hyper_parameters"]["step_noise"] == 0.05
+    hparams = ended["hyper_parameters"]
+    assert hparams["net"]["init_args"]["gates"] == "hard"
+    assert {"class_path": "adder.training.objectives.step_noise.StepNoise", "init_args": {"std": 0.05}} in hparams[
+        "objectives"
+    ]
     assert_same_state(ended, last_checkpoint(run_dirs(tmp_path / "whole")[0]))

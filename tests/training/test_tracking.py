@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from adder.training.module import DEFAULT_STATE_NOISE
 from adder.training.tracking import flatten
 from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 from tests.helpers.tensorboard import hparams, scalars
@@ -63,7 +62,8 @@ def test_fit_then_tests_write_into_one_run(tmp_path: Path, capsys: pytest.Captur
     params = hparams(run)
     assert params["optimizer"] == "torch.optim.Adam" and params["optimizer.lr"] == 0.002
     assert params["data.num_digits"] == 3 and params["data.val_num_digits"] == 30  # resolved, not null
-    assert params["model.state_noise"] == DEFAULT_STATE_NOISE  # the value the module used, not the config's null
+    assert params["model.state_noise"] == 0.3 and params["model.step_noise"] == 0.0  # the objectives used
+    assert params["model.net"] == "adder.models.recurrent.RecurrentAdder" and params["model.hidden_size"] == 16
     assert params["trainer.max_steps"] == 6 and params["seed_everything"] == 0 and params["num_parameters"] > 0
     # the tests' results sit at the step of the checkpoint they tested, not at step 0
     assert {step for step, _ in logged["test/exact_match/random/6"]} == {6}

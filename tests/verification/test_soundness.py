@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adder.evaluation.sums import add_with_model
-from adder.models import Adder, MLPAdder, ModelConfig, RecurrentAdder
+from adder.models import Adder, ModelConfig, RecurrentAdder, build_model
 from adder.problems.digits import format_digits, int_to_digits, make_problems
 from adder.verification.accepted import MODELLED, UnsupportedModel
 from adder.verification.elman import ElmanAdder
@@ -108,7 +108,7 @@ def random_adder(
 ) -> RecurrentAdder:
     torch.manual_seed(seed)
     config = ModelConfig(cell, encoding, input_size=3, hidden_size=hidden, num_layers=layers, base=base)
-    model = RecurrentAdder(config)
+    model = build_model(config)
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.normal_(0, scale)
@@ -241,7 +241,7 @@ def test_the_mlp_margin_bounds_the_float32_margin(seed: int, layers: int, base: 
     config = ModelConfig(
         "mlp", "embedding", input_size=3, hidden_size=8, num_layers=layers, base=base, num_digits=digits
     )
-    model = MLPAdder(config).eval()
+    model = build_model(config).eval()
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.normal_(0, scale)

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adder.models import ModelConfig, RecurrentAdder
+from adder.models import ModelConfig, build_model
 from adder.verification.elman import ElmanAdder
 from adder.verification.zonotope import Zonotope
 
@@ -62,7 +62,7 @@ def test_the_pieces_of_a_split_cover_the_set(seed: int) -> None:
 @given(st.integers(0, 10_000), st.sampled_from([1, 2]))
 def test_one_step_of_an_rnn_holds_every_float32_state(seed: int, layers: int) -> None:
     torch.manual_seed(seed)
-    model = RecurrentAdder(ModelConfig(cell="rnn", hidden_size=5, num_layers=layers, input_size=3, base=3)).eval()
+    model = build_model(ModelConfig(cell="rnn", hidden_size=5, num_layers=layers, input_size=3, base=3)).eval()
     net = ElmanAdder.from_model(model)
     sets = random_zonotope(seed, 1, 4, net.state_size, 0.1)
     sets = Zonotope(sets.center.clamp(-0.9, 0.9), sets.generators)

@@ -1,14 +1,18 @@
-"""The state losses: the spread (0 for a finite-state machine's states, scale-free), the carry hint, and what fit adds."""
+"""The objectives: the state spread (0 for a finite-state machine's states, scale-free), the carry
+hint, step noise; what each adds to the loss and what each refuses."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from adder.models import MLPAdder, RecurrentAdder
 from adder.problems.digits import carries_in, carries_out, make_problems
 from adder.problems.samplers import ProblemSampler, make_generator
 from adder.training.module import AdderModule
-from adder.training.state_losses import carry_hint_loss, state_spread_loss
+from adder.training.objectives import CarryHint, InitialStateNoise, Objective, StateSpread, StepContext, StepNoise
+from adder.training.objectives.carry_hint import carry_hint_loss
+from adder.training.objectives.state_spread import state_spread_loss
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*reference is not registered on the model yet.*")
 
@@ -41,9 +45,7 @@ def test_fit_adds_the_weighted_spread_to_the_loss() -> None:
     losses = {}
     for weight in (0.0, 2.0):
         torch.manual_seed(0)
-        module = AdderModule(
-            cell="gru", hidden_size=8, input_size=4, replay_hardest=0.0, state_noise=0.0, state_spread=weight
-        )
+        module = AdderModule(RecurrentAdder("gru", hidden_size=8, input_size=4), [StateSpread(weight)])
         with torch.no_grad():
             losses[weight] = float(module.training_step(batch, 0))
             states = module.model.states(batch[0], batch[1])[0]
@@ -52,12 +54,26 @@ def test_fit_adds_the_weighted_spread_to_the_loss() -> None:
     assert losses[2.0] == pytest.approx(losses[0.0] + 2.0 * spread, rel=1e-5)
 
 
-@pytest.mark.parametrize("flag", ["state_spread", "step_noise", "carry_hint"])
-def test_the_state_options_are_refused_for_the_mlp_and_below_zero(flag: str) -> None:
-    with pytest.raises(ValueError, match=f"{flag} applies to recurrent cells"):
-        AdderModule(cell="mlp", num_digits=3, **{flag: 1.0})
-    with pytest.raises(ValueError, match=f"{flag} must be >= 0"):
-        AdderModule(**{flag: -1.0})
+@pytest.mark.parametrize(
+    ("cls", "arg"), [(StateSpread, "weight"), (StepNoise, "std"), (CarryHint, "weight"), (InitialStateNoise, "std")]
+)
+def test_the_state_objectives_are_refused_for_the_mlp_and_below_zero(cls: type[Objective], arg: str) -> None:
+    with pytest.raises(ValueError, match=f"{cls.__name__} applies to networks with a state; MLPAdder has none"):
+        AdderModule(MLPAdder(num_digits=3), [cls(**{arg: 1.0})])
+    with pytest.raises(ValueError, match=f"{cls.__name__} {arg} must be >= 0"):
+        cls(**{arg: -1.0})
+    assert cls(**{arg: 0.5}).spec() == {"class_path": f"{cls.__module__}.{cls.__name__}", "init_args": {arg: 0.5}}
+
+
+def test_step_noise_draws_from_the_step_and_is_off_at_zero() -> None:
+    net = RecurrentAdder(hidden_size=4, input_size=2)
+    first, later = StepContext(net, 0, torch.device("cpu")), StepContext(net, 1, torch.device("cpu"))
+    assert StepNoise(0.0).state_options(first) == {}
+    options = StepNoise(0.1).state_options(first)
+    assert options["step_noise"] == 0.1
+    again, other = StepNoise(0.1).state_options(first)["generator"], StepNoise(0.1).state_options(later)["generator"]
+    draw = torch.randn(3, generator=options["generator"])
+    assert torch.equal(draw, torch.randn(3, generator=again)) and not torch.equal(draw, torch.randn(3, generator=other))
 
 
 def test_the_carry_hint_is_zero_when_the_first_coordinate_holds_the_carry() -> None:
@@ -76,7 +92,7 @@ def test_fit_adds_the_weighted_carry_hint_to_the_loss() -> None:
     losses = {}
     for weight in (0.0, 0.5):
         torch.manual_seed(0)
-        module = AdderModule(hidden_size=8, input_size=4, replay_hardest=0.0, state_noise=0.0, carry_hint=weight)
+        module = AdderModule(RecurrentAdder(hidden_size=8, input_size=4), [CarryHint(weight)])
         with torch.no_grad():
             losses[weight] = float(module.training_step(batch, 0))
             hint = float(carry_hint_loss(module.model.states(batch[0], batch[1])[0], *batch, 10))
