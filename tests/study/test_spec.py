@@ -80,10 +80,11 @@ def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:
     # It starts from the shipped smallest adder, on that config's recipe.
     assert study.config == "smallest"
     smallest = yaml.safe_load(Path(config_files.resolve("smallest")).read_text())
+    net = smallest["model"]["net"]["init_args"]
     assert study.search.start[0] == {
         "model.cell": "rnn",
-        "model.hidden_size": smallest["model"]["hidden_size"],
-        "model.input_size": smallest["model"]["input_size"],
+        "model.hidden_size": net["hidden_size"],
+        "model.input_size": net["input_size"],
         "optimizer.lr": smallest["optimizer"]["init_args"]["lr"],
         "model.encoding": "embedding",
         "model.carry_hint": 0.0,
@@ -92,11 +93,13 @@ def test_shipped_smallest_adder_study_is_a_constrained_search() -> None:
     }
     # ... and tries the smallest one-hot adder: each of that config's settings the space names.
     onehot = yaml.safe_load(Path(config_files.resolve("smallest_onehot")).read_text())
+    net = onehot["model"]["net"]["init_args"]
+    (hint,) = [o["init_args"]["weight"] for o in onehot["model"]["objectives"] if o["class_path"].endswith("CarryHint")]
     assert {
         "model.cell": "rnn",
-        "model.hidden_size": onehot["model"]["hidden_size"],
-        "model.encoding": onehot["model"]["encoding"],
-        "model.carry_hint": onehot["model"]["carry_hint"],
+        "model.hidden_size": net["hidden_size"],
+        "model.encoding": net["encoding"],
+        "model.carry_hint": hint,
         "optimizer.lr": onehot["optimizer"]["init_args"]["lr"],
         "trainer.max_steps": onehot["trainer"]["max_steps"],
         "data.block_batches": onehot["data"]["block_batches"],
