@@ -5,7 +5,7 @@ Each sampler returns operands (a, b) of shape (batch, num_digits), LSB first, in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,8 +15,6 @@ from torch import Tensor
 from adder.problems.checks import check_base, check_positive
 from adder.problems.digits import Batch, make_problems
 
-#: Sampler names accepted in a training mixture.
-TRAIN_SAMPLERS = ("digits", "range", "carry", "repeat")
 #: Stream tags for make_generator, so that training, validation, evaluation and fixed-dataset
 #: draws of one seed never share random numbers.
 STREAM_TRAIN, STREAM_VAL, STREAM_EVAL, STREAM_FIXED = 0, 1, 2, 3
@@ -216,10 +214,15 @@ class ProblemSampler:
         return make_problems(a, b, self.base)
 
     def _sample(self, name: str, count: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-        if name == "digits":
-            return sample_digits(count, self.num_digits, self.base, generator, self.min_digits)
-        if name == "carry":
-            return sample_carry(count, self.num_digits, self.base, generator, self.carry_probability, self.min_digits)
-        if name == "repeat":
-            return sample_repeat(count, self.num_digits, self.base, generator, self.min_digits)
-        return sample_range(count, self.num_digits, self.base, generator, self.range_start, self.range_end)
+        return TRAIN_SAMPLERS[name](self, count, generator)
+
+
+Sampler = Callable[[ProblemSampler, int, torch.Generator], tuple[Tensor, Tensor]]
+#: The training samplers by name (the keys of ``--data.sampling``), each drawing ``count`` rows
+#: of operands with a mixture's settings. A new sampler is a function above and an entry here.
+TRAIN_SAMPLERS: dict[str, Sampler] = {
+    "digits": lambda s, count, g: sample_digits(count, s.num_digits, s.base, g, s.min_digits),
+    "range": lambda s, count, g: sample_range(count, s.num_digits, s.base, g, s.range_start, s.range_end),
+    "carry": lambda s, count, g: sample_carry(count, s.num_digits, s.base, g, s.carry_probability, s.min_digits),
+    "repeat": lambda s, count, g: sample_repeat(count, s.num_digits, s.base, g, s.min_digits),
+}
