@@ -122,8 +122,8 @@ def sample_repeat(
     (a carry riding on (9, 0) pairs) or 55..5 + 55..5 (a new carry at every position).
 
     Uniform digits and carry chains vary the input at every position, so a gated cell can learn
-    features that drift under the same input repeated and lose the carry along 99..9 + 1
-    (docs/results_history.md); these rows show it that case within training lengths.
+    features that drift under the same input repeated and lose the carry along 99..9 + 1; these
+    rows show it that case within training lengths.
     """
     a, b = sample_digits(batch_size, num_digits, base, generator)
     pair = torch.randint(0, base, (batch_size, 2, 1), generator=generator)
