@@ -79,7 +79,12 @@ from adder.training.run_dirs import (  # noqa: E402
     run_dir_without_logger,
     with_newest_run,
 )
-from adder.training.shorthand import add_model_arguments, cell_of, resolve_shorthand  # noqa: E402
+from adder.training.shorthand import (  # noqa: E402
+    add_model_arguments,
+    cell_of,
+    resolve_shorthand,
+    with_shorthand_folded,
+)
 from adder.training.threads import training_threads  # noqa: E402
 from adder.training.tracking import FitSummary, RunConfig  # noqa: E402
 from adder.training.validation_record import ValidationRecord  # noqa: E402
@@ -113,7 +118,9 @@ HELP_DESCRIPTION = (
 
 
 class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
-    pass
+    def dump(self, cfg: Any, *args: Any, **kwargs: Any) -> str:
+        # --print_config dumps before the CLI folds the shorthand flags in: show what will run.
+        return super().dump(with_shorthand_folded(cfg), *args, **kwargs)
 
 
 class AdderCLI(LightningCLI):

@@ -44,6 +44,7 @@ OBJECTIVE_FLAGS: dict[str, tuple[type[Objective], str]] = {
 LINKED_KEYS = ("base", "num_digits")
 NET_KEYS = tuple(key for key in ModelConfig.keys() if key not in LINKED_KEYS)
 DEFAULT_NET = {"class_path": "adder.models.RecurrentAdder"}
+SHORTHAND_KEYS = (*ModelConfig.keys(), *OBJECTIVE_FLAGS)
 
 
 def add_model_arguments(parser: Any) -> None:
@@ -63,7 +64,7 @@ def add_model_arguments(parser: Any) -> None:
 def resolve_shorthand(model: Namespace) -> None:
     """Fold the shorthand keys of ``model`` (the parsed ``model`` section) into its ``net`` and
     ``objectives``, and remove them. Raises a one-line InputError for a value that cannot apply."""
-    given = {key: model.pop(key, None) for key in (*ModelConfig.keys(), *OBJECTIVE_FLAGS)}
+    given = {key: model.pop(key, None) for key in SHORTHAND_KEYS}
     given = {key: value for key, value in given.items() if value is not None and key not in LINKED_KEYS}
     net = {key: value for key, value in given.items() if key in NET_KEYS}
     if net:
@@ -73,14 +74,36 @@ def resolve_shorthand(model: Namespace) -> None:
         model.objectives = _with_objective_flags(model.get("objectives"), flags, net_class(model.net))
 
 
+def with_shorthand_folded(config: Any) -> Any:
+    """A copy of a parsed config (a subcommand's, or the whole with one) with the shorthand of its
+    ``model`` section folded in; ``config`` itself when there is none to fold."""
+    if not isinstance(config, Namespace):
+        return config
+    sections = [
+        key for key in ("", "fit", "validate", "test", "predict") if isinstance(config.get(key or "model"), Namespace)
+    ]
+    if not any(key in _section(config, prefix) for prefix in sections for key in SHORTHAND_KEYS):
+        return config
+    config = config.clone()
+    for prefix in sections:
+        resolve_shorthand(_section(config, prefix))
+    return config
+
+
+def _section(config: Namespace, prefix: str) -> Namespace:
+    return config.model if not prefix else config[prefix].model
+
+
 def _with_net_keys(spec: dict[str, Any], keys: dict[str, Any]) -> Namespace:
     cell = keys.pop("cell", None)
     init_args = dict(spec.get("init_args") or {})
     cls = net_class(spec)
+    path = str(spec["class_path"])
     if cell is not None:
         wanted = MLPAdder if cell == "mlp" else RecurrentAdder
         if cls is not wanted:
             cls, init_args = wanted, {k: v for k, v in init_args.items() if k in _init_names(wanted)}
+            path = f"adder.models.{wanted.__name__}"
         if cell != "mlp":
             init_args["cell"] = cell
     for key, value in keys.items():
@@ -88,7 +111,7 @@ def _with_net_keys(spec: dict[str, Any], keys: dict[str, Any]) -> Namespace:
             init_args[key] = value
         elif value != getattr(ModelConfig, key):
             raise InputError(f"model.{key} {value} does not apply to {cls.__name__} (the {cell or 'given'} network)")
-    return Namespace(class_path=_path(cls), init_args=Namespace(**init_args))
+    return Namespace(class_path=path, init_args=Namespace(**init_args))
 
 
 def _with_objective_flags(objectives: Any, flags: dict[str, float], net: type[AdderNet]) -> list[Namespace]:
@@ -153,10 +176,6 @@ def _class(path: str) -> Any:
 
 def _init_names(cls: type) -> set[str]:
     return set(inspect.signature(cls.__init__).parameters) - {"self"}
-
-
-def _path(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _plain(spec: Any) -> dict[str, Any]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from jsonargparse import Namespace
 
 from adder.errors import InputError
 from adder.models import MLPAdder, ModelConfig, RecurrentAdder
+from adder.training.cli import main as cli_main
 from adder.training.objectives import CarryHint, InitialStateNoise, ReplayHardest, StateSpread
 from adder.training.shorthand import cell_of, flat_view, model_config_of, resolve_shorthand
 
@@ -78,3 +80,18 @@ def test_the_model_config_of_a_section_reads_its_network_under_its_shorthand() -
     assert model_config_of(section) == ModelConfig("lstm", hidden_size=12)
     mlp = Namespace(net=Namespace(class_path="adder.models.MLPAdder", init_args=Namespace(num_digits=3)))
     assert model_config_of(mlp) == ModelConfig("mlp", num_digits=3)
+
+
+def test_print_config_shows_the_shorthand_folded_in(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli_main(
+            ["fit", "--config", "lstm", "--model.hidden_size", "16", "--model.state_spread", "0", "--print_config"]
+        )
+    printed = yaml.safe_load(capsys.readouterr().out)["model"]
+    assert printed["net"]["init_args"]["cell"] == "lstm" and printed["net"]["init_args"]["hidden_size"] == 16
+    assert "hidden_size" not in printed and "state_spread" not in printed
+    assert [o["class_path"].rsplit(".", 1)[1] for o in printed["objectives"]] == [
+        "ReplayHardest",
+        "InitialStateNoise",
+        "StepNoise",
+    ]
