@@ -82,6 +82,7 @@ from adder.training.run_dirs import (  # noqa: E402
 from adder.training.shorthand import (  # noqa: E402
     add_model_arguments,
     cell_of,
+    network_error,
     resolve_shorthand,
     with_shorthand_folded,
 )
@@ -271,7 +272,9 @@ class AdderCLI(LightningCLI):
         try:
             super().instantiate_classes()
         except (ValueError, TypeError, MisconfigurationException, ModuleNotFoundError) as error:
-            raise InputError(first_line(deepest_cause(error), last=True)) from error
+            config = self.config[self.subcommand] if self.subcommand else self.config
+            cause = network_error(config.get("model"), config.get("data")) or deepest_cause(error)
+            raise InputError(first_line(cause, last=True)) from error
         except OSError as error:  # a root or log directory that cannot be made
             raise InputError(f"cannot use {error.filename}: {error.strerror}") from error
 

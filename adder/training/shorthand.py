@@ -158,6 +158,25 @@ def model_config_of(model: Any) -> ModelConfig:
     return ModelConfig(**known)
 
 
+def network_error(model: Any, data: Any) -> Exception | None:
+    """The network's own complaint about its arguments (``model.net``, with --data's base and
+    num_digits as the links give them), or None. Older jsonargparse reports a class_path that fails
+    to build only as the union it tried ("Expected a <class 'NoneType'>"), so the CLI asks again."""
+    if not model or model.get("net") is None:
+        return None
+    spec = _plain(model.net)
+    init_args = dict(spec.get("init_args") or {})
+    try:
+        cls = net_class(spec)
+        for key in ("base", "num_digits"):
+            if data is not None and key in _init_names(cls) and data.get(key) is not None:
+                init_args[key] = data[key]
+        cls(**init_args)
+    except (ValueError, TypeError) as error:
+        return error
+    return None
+
+
 def net_class(spec: Any) -> type[AdderNet]:
     """The network class a ``class_path`` spec names."""
     cls = _class(str(_plain(spec)["class_path"]))
