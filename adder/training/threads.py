@@ -1,6 +1,6 @@
 """How many CPU threads a training command gives torch: one, unless the user says otherwise.
 
-The adders are small (about 14k parameters by default): one step's ops are too short to be worth
+The adders are small: one step's ops are too short to be worth
 splitting across cores, and when another process wants the same cores, torch's threads wait for
 each other at every op, so a fit on two threads can run many times slower than on one
 (docs/performance.md measures both, alone and beside a busy process). A value the user gives in
