@@ -43,11 +43,11 @@ def check_modelled(config: ModelConfig) -> None:
     """Refuses a config with a setting the analysis does not model."""
     for key in ModelConfig.keys():
         if key not in MODELLED:
-            raise UnsupportedModel(f"adder verify does not model the setting {key!r} of this checkpoint's model")
+            raise UnsupportedModel(f"adder verify does not model the setting {key!r} of this model")
         allowed, value = MODELLED[key], getattr(config, key)
         if allowed is not None and value not in allowed:
             choices = ", ".join(map(str, allowed))
-            raise UnsupportedModel(f"adder verify models {key} {choices} only; this checkpoint's model has {value}")
+            raise UnsupportedModel(f"adder verify models {key} {choices} only; this model has {key} {value}")
 
 
 def check_finite(model: nn.Module) -> None:
