@@ -20,10 +20,11 @@ or many) run a study together, each trial exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,16 @@ from adder.study.spec import (
 from adder.training.api import Interrupted, failure
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-# The heartbeat API is experimental in Optuna; the warning says so on every trial.
-warnings.filterwarnings("ignore", category=ExperimentalWarning)
+
+
+@contextlib.contextmanager
+def quiet_heartbeat_warnings() -> Iterator[None]:
+    """Optuna warns on every trial that its heartbeat API is experimental and that a heartbeat is
+    meant for Study.optimize; this queue uses both on purpose (its own loop: see claim)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ExperimentalWarning)
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
+        yield
 
 
 def open_storage(
@@ -59,6 +68,11 @@ def open_storage(
     """The storage at ``url``, or a journal file at ``default_path`` (no server needed), with
     Optuna's heartbeat: a running trial without one for ``grace`` seconds is failed and run again,
     up to ``retries`` times."""
+    with quiet_heartbeat_warnings():
+        return _open_storage(url, default_path, grace, retries)
+
+
+def _open_storage(url: str | None, default_path: Path, grace: int, retries: int) -> BaseStorage:
     heartbeat: dict[str, Any] = {
         "heartbeat_interval": max(1, grace // 6),
         "grace_period": grace,
@@ -270,13 +284,14 @@ class StudyQueue:
     def work(self, out: Callable[[str], None] = print) -> int:
         """Run trials until none is left to claim; returns how many this worker ran."""
         done = 0
-        while True:
-            optuna.storages.fail_stale_trials(self.study)  # Optuna's: failed, and enqueued again by RetryStale
-            trial = self.claim()
-            if trial is None:
-                return done
-            self.run(trial, out)
-            done += 1
+        with quiet_heartbeat_warnings():
+            while True:
+                optuna.storages.fail_stale_trials(self.study)  # Optuna's: failed, and enqueued again by RetryStale
+                trial = self.claim()
+                if trial is None:
+                    return done
+                self.run(trial, out)
+                done += 1
 
     def run(self, trial: FrozenTrial, out: Callable[[str], None]) -> None:
         trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
