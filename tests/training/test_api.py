@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adder.errors import InputError
 from adder import training
+from adder.errors import InputError
 from adder.training import FitRecord, Interrupted, fit
 from adder.training.api import arguments, failure
 from adder.training.module import NonFiniteLossError
@@ -37,12 +37,12 @@ def test_fit_returns_a_record_of_the_run_and_test_its_metrics(tmp_path: Path) ->
     assert 0 <= record.metrics["val/exact_match"] == record.metrics["val/exact_match_best"] <= 1
     assert record.metrics["train/fit_seconds"] == round(record.seconds, 1)
     assert record.num_parameters > 0
-    metrics = training.test(record.last_checkpoint, record.run_dir / "config.yaml", **{"trainer.enable_progress_bar": False})
+    metrics = training.test(
+        record.last_checkpoint, record.run_dir / "config.yaml", **{"trainer.enable_progress_bar": False}
+    )
     assert 0 <= metrics["test/exact_match/random/3"] <= 1
     # It goes on from its last checkpoint, as adder fit --ckpt_path does.
-    more = fit(
-        record.run_dir / "config.yaml", ckpt_path=record.last_checkpoint, **{"trainer.max_steps": 6}
-    )
+    more = fit(record.run_dir / "config.yaml", ckpt_path=record.last_checkpoint, **{"trainer.max_steps": 6})
     assert more.step == 6 and more.run_dir == record.run_dir
 
 
