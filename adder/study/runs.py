@@ -25,7 +25,9 @@ from lightning.pytorch.callbacks import Callback
 
 from adder.models.checkpoints import LAST_CHECKPOINT
 from adder.study.pruning import TrialReporter
-from adder.study.spec import Experiment, command_line
+from adder.study.spec import Experiment
+from adder.training import Interrupted, fit, test
+from adder.training.api import arguments
 
 QUIET = {"trainer.enable_progress_bar": False, "trainer.enable_model_summary": False}
 #: A finished seed's record, in its run directory.
@@ -83,8 +85,6 @@ def run_trial(
     """fit (or resume) and test one trial, its validations told to ``reporter``; returns its
     record. Raises what ``adder.training.fit`` and ``test`` raise (a bad flag, a NaN loss,
     Interrupted), or TrialPruned when the study's pruner stopped the fit (not tested then)."""
-    from adder.training import Interrupted, fit
-
     configs, flags = config_args(experiment, flags)
     if (run_dir / RECORD).is_file():  # this seed finished before its trial was interrupted
         return json.loads((run_dir / RECORD).read_text())
@@ -113,7 +113,7 @@ def run_trial(
             **_tested(experiment, run_dir),
             "run_dir": str(run_dir),
             "command": "adder fit "
-            + " ".join(_quote(a) for a in [*_config_flags(configs), *command_line({**flags, "seed_everything": seed})]),
+            + " ".join(_quote(a) for a in arguments(configs, {**flags, "seed_everything": seed})),
         }
         _write_record(run_dir, record)
     if pressed[0]:
@@ -121,14 +121,8 @@ def run_trial(
     return record
 
 
-def _config_flags(configs: list[str]) -> list[str]:
-    return [arg for config in configs for arg in ("--config", config)]
-
-
 def _tested(experiment: Experiment, run_dir: Path) -> dict[str, Any]:
     """The test metrics of the run's last checkpoint, its curves, and sample answers if asked."""
-    from adder.training import test
-
     last = run_dir / LAST_CHECKPOINT
     first = FirstTestBatch()
     with captured():

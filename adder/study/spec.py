@@ -54,7 +54,6 @@ import yaml
 from adder import config_files
 from adder.errors import InputError
 from adder.study import schema
-from adder.training.api import command_line as command_line  # the flags of a run, as the report shows them
 from adder.training.api import flag_text
 
 #: Seconds without a heartbeat after which a running trial's worker counts as gone.

@@ -11,7 +11,8 @@ import yaml
 from adder import config_files
 from adder.config_files import STUDY_DIR
 from adder.study.runs import config_args
-from adder.study.spec import SweepError, command_line, load_experiment, metric_value
+from adder.study.spec import SweepError, load_experiment, metric_value
+from adder.training.api import command_line
 from tests.helpers.study import study_file
 
 EXPERIMENTS = sorted(STUDY_DIR.glob("*.yaml"))
