@@ -106,3 +106,10 @@ def test_the_command_still_prints_one_line_and_exits(tmp_path: Path, capsys: pyt
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "hidden_size" in err[0]
+
+
+def test_failure_words_a_run_s_errors_as_the_command_does() -> None:
+    denied = PermissionError(13, "Permission denied", "/runs/x")
+    assert failure(denied) == ("cannot write /runs/x: Permission denied", 1)
+    assert failure(InputError("bad")) == ("bad", 2)
+    assert failure(KeyError("a bug")) is None  # not a run's failure: its traceback stays
