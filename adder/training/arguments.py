@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import lightning
-from jsonargparse import ActionConfigFile
 from lightning.pytorch.cli import LightningArgumentParser, LRSchedulerTypeTuple
 from torch.optim import Optimizer
 
@@ -29,9 +28,6 @@ HELP_DESCRIPTION = (
     "Every flag follows, grouped: the trainer's, then the model's (AdderModule) and the data's "
     "(AdditionDataModule)."
 )
-#: The first screen of `adder fit --help` says what a newcomer needs, not a hundred lines of usage
-#: of every --trainer.* flag (they are all listed below it, group by group).
-PARSER_KWARGS = {sub: {"usage": HELP_USAGE, "description": HELP_DESCRIPTION} for sub in SUBCOMMANDS}
 #: The best checkpoint: the highest validation exact match, named by its step.
 CHECKPOINT_DEFAULTS = {
     "checkpoint.monitor": "val/exact_match",
@@ -49,14 +45,12 @@ class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
         return super().dump(with_shorthand_folded(cfg), *args, **kwargs)
 
 
-def make_parser(**kwargs: Any) -> LightningArgumentParser:
-    """The parser of one subcommand: config.yaml's header names the code that ran, -c a config."""
-    kwargs.setdefault("dump_header", [f"lightning.pytorch=={lightning.__version__}", *header_lines(provenance())])
-    parser = OneLineErrorParser(**kwargs)
-    parser.add_argument(
-        "-c", "--config", action=ActionConfigFile, help="a config file (YAML), or a shipped config's name"
-    )
-    return parser
+def parser_kwargs() -> dict[str, dict[str, Any]]:
+    """LightningCLI's ``parser_kwargs`` of each subcommand: the first screen of ``adder fit --help``
+    says what a newcomer needs, not a hundred lines of usage of every --trainer.* flag (they are
+    all listed below it, group by group), and config.yaml's header names the code that ran."""
+    header = [f"lightning.pytorch=={lightning.__version__}", *header_lines(provenance())]
+    return {sub: {"usage": HELP_USAGE, "description": HELP_DESCRIPTION, "dump_header": header} for sub in SUBCOMMANDS}
 
 
 def add_training_arguments(parser: LightningArgumentParser) -> None:

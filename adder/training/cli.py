@@ -23,7 +23,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from adder.config_files import resolve_config_flags
 from adder.errors import InputError, deepest_cause, fail, first_line
 from adder.training.after_fit import after_fit
-from adder.training.arguments import PARSER_KWARGS, add_training_arguments, make_parser
+from adder.training.arguments import OneLineErrorParser, add_training_arguments, parser_kwargs
 from adder.training.callbacks import Interruptible, ScalarLayout, interrupt_signal, use_step_progress_bar
 from adder.training.checkpoint_io import CheckpointWriteError
 from adder.training.console import (
@@ -47,6 +47,7 @@ from adder.training.threads import training_threads
 from adder.training.tracking import FitSummary, RunConfig
 from adder.training.validation_record import ValidationRecord
 
+#: Lightning's trainer_defaults, with every run's callbacks (``run_callbacks``) added in main.
 TRAINER_DEFAULTS: dict[str, Any] = {
     "max_steps": 1250,  # the learning rate decays to 0 over these (DEFAULT_LR_SCHEDULER)
     "val_check_interval": 250,  # batches; the training stream has no epochs
@@ -61,17 +62,17 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 }
 
 
+def run_callbacks(given: Sequence[Callback]) -> list[Callback]:
+    """The callbacks every run has, new ones for each run (they keep state), and ``given`` in code
+    (a study's trial reporter). The trainer orders them before the checkpoint callbacks, which then
+    save what they noted at the same validation."""
+    return [ValidationRecord(), Interruptible(), FitSummary(), LoggerRuns(), ScalarLayout(), *given]
+
+
 class AdderCLI(LightningCLI):
     """LightningCLI's hooks, each handed to the module that does its work (the module docstring)."""
 
     resumed_step: int | None = None  # the step of the checkpoint a fit resumes
-
-    def __init__(self, *args: Any, callbacks: Sequence[Callback] = (), **kwargs: Any) -> None:
-        self.extra_callbacks = list(callbacks)  # given in code (a study's trial reporter), not by flags
-        super().__init__(*args, **kwargs)
-
-    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
-        return make_parser(**kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         add_training_arguments(parser)
@@ -107,9 +108,9 @@ class AdderCLI(LightningCLI):
             raise InputError(f"cannot use {error.filename}: {error.strerror}") from error
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        # The bar replaces Lightning's default one here, not in trainer_defaults' callbacks: those are
+        # added to the user's, and a bar the user gives would make two (which Lightning refuses).
         trainer = super().instantiate_trainer(**kwargs)
-        trainer.callbacks += [Interruptible(), FitSummary(), LoggerRuns(), ScalarLayout(), *self.extra_callbacks]
-        trainer.callbacks.insert(0, ValidationRecord())  # first: the checkpoint callbacks save what it notes
         given = self.config_init[self.subcommand].trainer.get("callbacks") or [] if self.subcommand else []
         use_step_progress_bar(trainer, given)
         return trainer
@@ -156,13 +157,13 @@ def main(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
         cli = AdderCLI(
             AdderModule,
             AdditionDataModule,
-            trainer_defaults=TRAINER_DEFAULTS,
+            trainer_defaults={**TRAINER_DEFAULTS, "callbacks": run_callbacks(callbacks)},
             seed_everything_default=0,
             save_config_callback=RunConfig,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
-            callbacks=callbacks,
-            parser_kwargs=PARSER_KWARGS,
+            parser_class=OneLineErrorParser,
+            parser_kwargs=parser_kwargs(),
             args=args,
         )
         _close_process_group()
