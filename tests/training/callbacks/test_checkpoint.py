@@ -1,0 +1,70 @@
+"""AdderCheckpoint beside Lightning's own ModelCheckpoint and OnExceptionCheckpoint, on the same
+scripted run: what it does that their settings cannot (each test's docstring says why)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+from adder.training.callbacks import AdderCheckpoint
+from tests.helpers.scripted import RaiseAtStep, SaveLog, fit_scripted
+
+BEST = {"monitor": "val/exact_match", "mode": "max", "filename": "best-step{step}", "auto_insert_metric_name": False}
+
+
+def test_why_not_lightnings_save_last_last_ckpt_follows_every_validation_and_the_end(tmp_path: Path) -> None:
+    """why not Lightning's ModelCheckpoint(save_last=True), beside a second one with
+    every_n_train_steps for a periodic last.ckpt: save_last refreshes last.ckpt only at a step
+    where a best checkpoint was saved, so a validation that is not a new best leaves it behind,
+    and the periodic one (its triggers exclude saving at validation) ends a fit that stops between
+    two of its saves with an old last.ckpt. AdderCheckpoint writes last.ckpt at every validation,
+    every save_last_every_n_steps steps and when fit ends: a preempted run loses the fewest steps."""
+    scores = [0.5, 0.9, 0.7]  # validations at steps 2, 4, 6, 8, 10 (0.7 from the third on): best at 4
+    lightning = fit_scripted(tmp_path / "lightning", [ModelCheckpoint(**BEST, save_last=True)], scores, 11)
+    assert lightning.steps_of("last.ckpt")[-1] == 4  # not refreshed at 6, 8, 10 or the end (11)
+    periodic = ModelCheckpoint(save_top_k=0, save_last=True, every_n_train_steps=3)
+    pair = fit_scripted(tmp_path / "pair", [ModelCheckpoint(**BEST), periodic], scores, 11)
+    assert pair.steps_of("last.ckpt") == [3, 6, 9]  # neither at the validations nor at the end
+    ours = fit_scripted(tmp_path / "adder", [AdderCheckpoint(**BEST, save_last_every_n_steps=3)], scores, 11)
+    assert ours.steps_of("last.ckpt") == [2, 3, 4, 6, 8, 9, 10, 11]
+    assert sorted(p.name for p in (tmp_path / "adder" / "checkpoints").iterdir()) == ["best-step4.ckpt", "last.ckpt"]
+
+
+def test_why_not_lightnings_best_of_equal_scores_the_later_is_kept(tmp_path: Path) -> None:
+    """why not Lightning's ModelCheckpoint(save_top_k=1): of two equal validations it keeps the
+    earlier model; a run whose validation is perfect from some step on goes on training (and
+    decaying its learning rate), and AdderCheckpoint keeps the later one, which has had more of it."""
+    scores = [0.5, 0.9, 0.9]
+    lightning = ModelCheckpoint(**BEST)
+    fit_scripted(tmp_path / "lightning", [lightning], scores, 6)
+    ours = AdderCheckpoint(**BEST)
+    fit_scripted(tmp_path / "adder", [ours], scores, 6)
+    assert Path(lightning.best_model_path).name == "best-step4.ckpt"
+    assert Path(ours.best_model_path).name == "best-step6.ckpt"
+
+
+@pytest.mark.parametrize(("error", "saved"), [(SIGTERMException(), True), (RuntimeError("mid-step"), False)])
+def test_why_not_lightnings_on_exception_checkpoint_only_a_stop_between_steps_saves_last(
+    tmp_path: Path, error: BaseException, saved: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """why not Lightning's OnExceptionCheckpoint (or ModelCheckpoint's save on exception): it saves
+    after any exception, into a file of its own (on_exception.ckpt), though an error raised halfway
+    through a step may leave the state half-updated. AdderCheckpoint saves on SIGTERM (and Ctrl-C,
+    which Interruptible turns into SIGTERM), which stop between two steps, into last.ckpt, the file
+    that resuming names, and says how to resume."""
+    on_exception, ours = SaveLog(), SaveLog()
+    with pytest.raises(type(error)):
+        fit_scripted(
+            tmp_path / "l", [OnExceptionCheckpoint(tmp_path / "l"), RaiseAtStep(5, error)], [0.5], io=on_exception
+        )
+    assert on_exception.saves == [("on_exception.ckpt", 5)]  # whatever the exception
+    callbacks: list[Any] = [AdderCheckpoint(**BEST), RaiseAtStep(5, error)]
+    with pytest.raises(type(error)), caplog.at_level(logging.INFO):
+        fit_scripted(tmp_path / "adder", callbacks, [0.5], io=ours)
+    assert (5 in ours.steps_of("last.ckpt")) is saved and ours.steps_of("last.ckpt")[0] == 2
+    assert ("resume with: adder fit" in caplog.text) is saved
