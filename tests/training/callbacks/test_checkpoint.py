@@ -12,6 +12,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from adder.training.callbacks import AdderCheckpoint
+from adder.training.cli import main
+from tests.helpers.cli import QUIET, tiny_fit_args
 from tests.helpers.scripted import RaiseAtStep, SaveLog, fit_scripted
 
 BEST = {"monitor": "val/exact_match", "mode": "max", "filename": "best-step{step}", "auto_insert_metric_name": False}
@@ -68,3 +70,22 @@ def test_why_not_lightnings_on_exception_checkpoint_only_a_stop_between_steps_sa
         fit_scripted(tmp_path / "adder", callbacks, [0.5], io=ours)
     assert (5 in ours.steps_of("last.ckpt")) is saved and ours.steps_of("last.ckpt")[0] == 2
     assert ("resume with: adder fit" in caplog.text) is saved
+
+
+def test_why_not_lightnings_load_state_dict_a_run_spelled_otherwise_keeps_its_best(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recwarn: pytest.WarningsRecorder
+) -> None:
+    """why not Lightning's ModelCheckpoint.load_state_dict: it compares the saved checkpoint folder
+    with the new one as text, and a resume that spells the same folder otherwise (``runs/...``
+    first, ``./runs/...`` on resume) forgets, with a warning, the best checkpoints and the
+    last.ckpt it kept, so that the old best file can be left behind beside a new one.
+    AdderCheckpoint takes the same folder as the same."""
+    monkeypatch.chdir(tmp_path)
+    main(["fit", *QUIET, *tiny_fit_args(3), "--trainer.default_root_dir", "runs"])
+    run = Path("runs") / "lightning_logs" / "version_0"
+    last = str(run / "checkpoints" / "last.ckpt")
+    resume = ["--config", str(run / "config.yaml"), "--ckpt_path", last, "--trainer.default_root_dir", "runs"]
+    main(["fit", *QUIET, *tiny_fit_args(6), *resume])
+    names = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert len(names) == 2 and names[1] == "last.ckpt", names  # one best checkpoint, not two
+    assert not [w for w in recwarn if "dirpath has changed" in str(w.message)]
