@@ -6,15 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from adder.config_files import CONFIG_DIR, EXPERIMENT_DIR, resolve, resolve_config_flags, shipped
+from adder.config_files import CONFIG_DIR, LOGGER_DIR, RECIPE_DIR, STUDY_DIR, resolve, resolve_config_flags, shipped
 from adder.errors import InputError
 
 
 def test_names_resolve_to_the_shipped_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert {"rnn", "lstm", "gru", "binary", "mlp", "course_report"} <= set(shipped())
-    assert resolve("lstm") == str(CONFIG_DIR / "lstm.yaml") == resolve("lstm.yaml")
-    assert resolve("hidden_size", EXPERIMENT_DIR) == str(EXPERIMENT_DIR / "hidden_size.yaml")
+    assert resolve("lstm") == str(RECIPE_DIR / "lstm.yaml") == resolve("lstm.yaml")
+    assert resolve("mlflow") == str(LOGGER_DIR / "mlflow.yaml")
+    assert resolve("hidden_size", (STUDY_DIR,)) == str(STUDY_DIR / "hidden_size.yaml")
+    assert resolve("hidden_size") == "hidden_size"  # a study is not a config of adder fit
     assert resolve("no_such_config") == "no_such_config"  # left for the caller to report
     assert resolve("sub/lstm") == "sub/lstm"  # a path is never taken for a name
 
@@ -30,8 +32,8 @@ def test_config_flags_are_resolved_in_both_spellings() -> None:
     assert resolve_config_flags(args) == [
         "fit",
         "--config",
-        str(CONFIG_DIR / "gru.yaml"),
-        f"--config={CONFIG_DIR / 'binary.yaml'}",
+        str(RECIPE_DIR / "gru.yaml"),
+        f"--config={RECIPE_DIR / 'binary.yaml'}",
         "--model.cell",
         "lstm",
     ]
@@ -41,7 +43,7 @@ def test_short_and_long_config_flags_resolve_alike() -> None:
     long = resolve_config_flags(["fit", "--config", "gru", "--config=lstm"])
     short = resolve_config_flags(["fit", "-c", "gru", "-c=lstm"])
     assert [arg.replace("--config", "-c") for arg in long] == short
-    assert short[2] == str(CONFIG_DIR / "gru.yaml")
+    assert short[2] == str(RECIPE_DIR / "gru.yaml")
 
 
 @pytest.mark.parametrize("flag", ["-c", "--config"])
@@ -70,3 +72,17 @@ def test_a_missing_config_name_lists_the_shipped_ones(tmp_path: Path, monkeypatc
         resolve_config_flags(["fit", "-c=sub/x.yaml"])
     inline = "{trainer: {max_steps: 3}}"  # jsonargparse takes a config's YAML text too
     assert resolve_config_flags(["fit", "--config", inline]) == ["fit", "--config", inline]
+
+
+def test_configs_are_in_folders_by_concern_with_unique_names() -> None:
+    folders = sorted(d.name for d in CONFIG_DIR.iterdir() if d.is_dir())
+    assert folders == ["loggers", "recipes", "studies"] and not list(CONFIG_DIR.glob("*.yaml"))
+    names = [p.stem for folder in (RECIPE_DIR, LOGGER_DIR) for p in folder.glob("*.yaml")]
+    assert len(names) == len(set(names))  # --config NAME names one file
+
+
+def test_paths_of_the_flat_layout_still_name_the_moved_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # older notes and commands say configs/lstm.yaml, configs/experiments/cell.yaml
+    assert resolve("configs/lstm.yaml") == str(RECIPE_DIR / "lstm.yaml")
+    assert resolve("configs/experiments/cell.yaml", (STUDY_DIR,)) == str(STUDY_DIR / "cell.yaml")
+    assert resolve("elsewhere/lstm.yaml") == "elsewhere/lstm.yaml"

@@ -1,5 +1,5 @@
-"""Everything that ships runs end to end for a few steps: each config in configs/ (fit, then test)
-and each study in configs/experiments/ (one point, one seed, its --quick budget)."""
+"""Everything that ships runs end to end for a few steps: each recipe and logger preset in configs/
+(fit, then test) and each study in configs/studies/ (one point, one seed, its --quick budget)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from adder.__main__ import main
-from adder.config_files import CONFIG_DIR, EXPERIMENT_DIR, shipped
+from adder.config_files import STUDY_DIR, resolve, shipped
 from adder.problems.suites import default_test_lengths
 from adder.training.cli import main as cli_main
 from adder.training.data import AdditionDataModule
@@ -35,12 +35,12 @@ FEW_STEPS = [
 def shortest_test_length(name: str) -> int:
     """The shortest of a config's test lengths: its longest ones cost most of a test and check
     nothing more about whether the config runs."""
-    data = (yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text()) or {}).get("data") or {}
+    data = (yaml.safe_load(Path(resolve(name)).read_text()) or {}).get("data") or {}
     num_digits = data.get("num_digits", inspect.signature(AdditionDataModule).parameters["num_digits"].default)
     return min(data.get("test_lengths") or default_test_lengths(num_digits))
 
 
-@pytest.mark.parametrize("name", shipped(CONFIG_DIR))
+@pytest.mark.parametrize("name", shipped())
 def test_a_shipped_config_fits_and_tests(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,9 +53,9 @@ def test_a_shipped_config_fits_and_tests(
     assert "exact match %" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", shipped(EXPERIMENT_DIR))
+@pytest.mark.parametrize("name", shipped(STUDY_DIR))
 def test_a_shipped_study_runs_a_trial(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = yaml.safe_load((EXPERIMENT_DIR / f"{name}.yaml").read_text())
+    spec = yaml.safe_load((STUDY_DIR / f"{name}.yaml").read_text())
     spec["seeds"] = [0]
     if "points" in spec:
         spec["points"] = spec["points"][:1]

@@ -30,7 +30,7 @@ __all__ = ["SweepError", "add_parser", "load_experiment", "run_command"]
 def add_parser(commands: Any) -> None:
     from adder import config_files
 
-    shipped = ", ".join(config_files.shipped(config_files.EXPERIMENT_DIR))
+    shipped = ", ".join(config_files.shipped(config_files.STUDY_DIR))
     sweep = commands.add_parser(
         "sweep",
         help="run studies on Optuna, then write their reports",

@@ -190,11 +190,11 @@ PRUNERS = {
 def load_experiment(name_or_path: str | Path, pruner: str | None = None) -> Experiment:
     """The study in a file, or the shipped study of that name; ``pruner`` (a PRUNERS name, or
     ``none``) in place of the file's own."""
-    path = Path(config_files.resolve(str(name_or_path), config_files.EXPERIMENT_DIR))
+    path = Path(config_files.resolve(str(name_or_path), (config_files.STUDY_DIR,)))
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as error:
-        shipped = ", ".join(config_files.shipped(config_files.EXPERIMENT_DIR))
+        shipped = ", ".join(config_files.shipped(config_files.STUDY_DIR))
         raise SweepError(f"cannot read study {path}: {error.strerror} (shipped: {shipped})") from None
     except yaml.YAMLError as error:
         raise SweepError(f"{path} is not valid YAML: {' '.join(str(error).split())}") from None
@@ -377,4 +377,4 @@ def command_line(flags: Mapping[str, Any]) -> list[str]:
 def _display(path: Path) -> str:
     """A shipped study by its name (``adder sweep NAME`` finds it anywhere), else the path as given."""
     resolved = path.resolve()
-    return resolved.stem if resolved.parent == config_files.EXPERIMENT_DIR else str(path)
+    return resolved.stem if resolved.parent == config_files.STUDY_DIR else str(path)

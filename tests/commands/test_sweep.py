@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from adder.__main__ import main
-from adder.config_files import EXPERIMENT_DIR
+from adder.config_files import STUDY_DIR
 from tests.helpers.tensorboard import hparams, scalars
 
-EXPERIMENTS = sorted(EXPERIMENT_DIR.glob("*.yaml"))
+EXPERIMENTS = sorted(STUDY_DIR.glob("*.yaml"))
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import optuna
 import pytest
 import yaml
 
-from adder.config_files import EXPERIMENT_DIR
+from adder.config_files import STUDY_DIR
 from adder.study.report import study_link, summary, write_report
 from adder.study.spec import load_experiment
 
@@ -20,8 +20,8 @@ def test_a_summary_is_the_mean_and_the_range_over_seeds() -> None:
 
 
 def test_a_shipped_study_is_linked_from_docs_experiments() -> None:
-    experiment = load_experiment(EXPERIMENT_DIR / "hidden_size.yaml")
-    assert study_link(experiment) == "../../configs/experiments/hidden_size.yaml"
+    experiment = load_experiment(STUDY_DIR / "hidden_size.yaml")
+    assert study_link(experiment) == "../../configs/studies/hidden_size.yaml"
 
 
 def _trial(number: int, params: dict, values: list[float]) -> optuna.trial.FrozenTrial:

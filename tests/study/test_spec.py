@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from adder import config_files
-from adder.config_files import EXPERIMENT_DIR
+from adder.config_files import STUDY_DIR
 from adder.study.runs import config_args
 from adder.study.spec import SweepError, command_line, load_experiment, metric_value
 from tests.helpers.study import study_file
 
-EXPERIMENTS = sorted(EXPERIMENT_DIR.glob("*.yaml"))
+EXPERIMENTS = sorted(STUDY_DIR.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)

@@ -10,14 +10,14 @@ import yaml
 from lightning.pytorch.callbacks import TQDMProgressBar
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from adder.config_files import CONFIG_DIR
+from adder.config_files import RUN_CONFIG_DIRS
 from adder.training.callbacks import PROGRESS_BAR_REFRESH_RATE, AdderProgressBar, StopAtTarget
 from adder.training.cli import main
 from adder.training.schedules import CosineDecay
 from tests.helpers.cli import QUIET, run_cli, run_dirs, tiny_fit_args
 from tests.helpers.tensorboard import scalars
 
-CONFIGS = sorted(CONFIG_DIR.glob("*.yaml"))
+CONFIGS = sorted(path for directory in RUN_CONFIG_DIRS for path in directory.glob("*.yaml"))
 
 
 def test_fit_writes_config_checkpoint_and_events(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Runs made by earlier versions still resume, test and add: one from before ``adder/`` was split
 into layers (old class paths), one from before the network and objectives were components (the
-model's flat flags: ``cell``, ``hidden_size``, ``state_spread``, ...)."""
+model's flat flags: ``cell``, ``hidden_size``, ``state_spread``, ...), and one from before the
+training layer used Lightning's own components and the configs moved into folders by concern."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.helpers.cli import QUIET
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIXTURE = FIXTURES / "legacy_run"
-RUNS = ("legacy_run", "flat_model_run")
+RUNS = ("legacy_run", "flat_model_run", "components_run")
 
 
 @pytest.fixture(params=RUNS)
