@@ -19,9 +19,9 @@ def after_fit(trainer: L.Trainer, model: L.LightningModule, datamodule: L.Lightn
     if trainer.is_global_zero:
         print(fit_summary(trainer, run_dir), file=sys.stderr)
     if config.get("test_after_fit"):
-        test_after_fit(trainer, model, datamodule)
+        then_test(trainer, model, datamodule)
     if config.get("verify_after_fit") is not None:
-        verify_after_fit(trainer, config.verify_after_fit)
+        then_verify(trainer, config.verify_after_fit)
 
 
 def checkpoint_after_fit(trainer: L.Trainer, flag: str) -> str:
@@ -33,7 +33,7 @@ def checkpoint_after_fit(trainer: L.Trainer, flag: str) -> str:
     return best
 
 
-def test_after_fit(trainer: L.Trainer, model: L.LightningModule, datamodule: L.LightningDataModule) -> None:
+def then_test(trainer: L.Trainer, model: L.LightningModule, datamodule: L.LightningDataModule) -> None:
     """Test the fit's best checkpoint into the same run, and print its table."""
     best = checkpoint_after_fit(trainer, "--test_after_fit")
     if trainer.is_global_zero:
@@ -42,7 +42,7 @@ def test_after_fit(trainer: L.Trainer, model: L.LightningModule, datamodule: L.L
     report_test(trainer, verbose=False)
 
 
-def verify_after_fit(trainer: L.Trainer, seconds: float) -> None:
+def then_verify(trainer: L.Trainer, seconds: float) -> None:
     """Run ``adder verify`` on the fit's best checkpoint; log and record its verdict."""
     from adder.models.checkpoints import load_adder
     from adder.verification.prove import COUNTEREXAMPLE, PROVED, verify

@@ -1,5 +1,6 @@
-"""What the training commands print: the summary after fit, the table after test, and the
-warnings that say nothing a user can act on, filtered out."""
+"""What the training commands print: a note as fit starts, the summary after fit, the figures
+after validate, the table after test, and the warnings that say nothing a user can act on,
+filtered out."""
 
 from __future__ import annotations
 
@@ -184,16 +185,19 @@ def fit_start_note(config: Any, cell: str | None, resumed_step: int | None, max_
 
 
 def report_validation(trainer: Trainer, model: Any, verbose: bool) -> None:
+    """After validate: its figures, unless --verbose printed Lightning's table."""
     if trainer.is_global_zero and not verbose:
         print(validation_summary(trainer.callback_metrics, model.checkpoint_step))
 
 
 def report_predictions(trainer: Trainer) -> None:
+    """After predict (once its bar is done): how many sums were right, and where they went."""
     writers = [c for c in trainer.callbacks if isinstance(c, PredictionWriter) and c.summary]
     if trainer.is_global_zero and writers:
         print(writers[0].summary)
 
 
 def report_test(trainer: Trainer, verbose: bool) -> None:
+    """After test: exact match by kind and length, unless --verbose printed Lightning's tables."""
     if trainer.is_global_zero and not verbose:
         print(test_summary(trainer.callback_metrics))
