@@ -24,7 +24,15 @@ from adder.config_files import resolve_config_flags
 from adder.errors import InputError, deepest_cause, fail, first_line
 from adder.training.after_fit import after_fit
 from adder.training.arguments import OneLineErrorParser, add_training_arguments, parser_kwargs
-from adder.training.callbacks import Interruptible, ScalarLayout, interrupt_signal, use_step_progress_bar
+from adder.training.callbacks import (
+    FitSummary,
+    Interruptible,
+    LoggerRuns,
+    ScalarLayout,
+    ValidationRecord,
+    interrupt_signal,
+    use_step_progress_bar,
+)
 from adder.training.checkpoint_io import CheckpointWriteError
 from adder.training.console import (
     fit_start_note,
@@ -39,13 +47,11 @@ from adder.training.console import (
 from adder.training.data import AdditionDataModule
 from adder.training.input_checks import check_command_line, prepare_config
 from adder.training.legacy import register_legacy_modules
-from adder.training.loggers import LoggerRuns
 from adder.training.module import AdderModule, NonFiniteLossError
 from adder.training.run_dirs import LOGGER_DEFAULTS, route_run, with_newest_run
 from adder.training.shorthand import cell_of, network_error
 from adder.training.threads import training_threads
-from adder.training.tracking import FitSummary, RunConfig
-from adder.training.validation_record import ValidationRecord
+from adder.training.tracking import RunConfig
 
 #: Lightning's trainer_defaults, with every run's callbacks (``run_callbacks``) added in main.
 TRAINER_DEFAULTS: dict[str, Any] = {
