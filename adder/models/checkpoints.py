@@ -18,7 +18,7 @@ from adder.models import Adder, AdderNet, ModelConfig, build_model, network_from
 
 #: Where a run keeps its latest checkpoint, relative to the run directory.
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
-#: The checkpoint key under which fit records its last validation (adder.training.validation_record).
+#: The checkpoint key under which fit records its last validation (adder.training.callbacks.validation_record).
 VALIDATION_KEY = "last_validation"
 #: A run's record of ``adder fit --verify_after_fit``: the verdict and the step of the checkpoint it verified.
 VERIFY_RECORD = "verify.json"

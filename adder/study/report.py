@@ -201,7 +201,14 @@ def _plots(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]], doc
     if plt is None:
         print("note: matplotlib is not installed (pip install -e '.[plots]'): no plots written")
         return []
-    written = []
+    return [
+        ("learning curves", _curves_plot(plt, experiment, grouped, docs_dir)),
+        ("final metric", _final_plot(plt, experiment, grouped, docs_dir)),
+    ]
+
+
+def _curves_plot(plt: Any, experiment: Experiment, grouped: dict[str, list[dict[str, Any]]], docs_dir: Path) -> str:
+    """Each run's training loss and validation exact match against the step; the file's name."""
     figure, (loss_axes, val_axes) = plt.subplots(1, 2, figsize=(11, 4))
     for number, (label, records) in enumerate(grouped.items()):
         color = f"C{number % 10}"  # one colour per point, one line per seed
@@ -224,8 +231,11 @@ def _plots(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]], doc
     name = f"{experiment.name}_curves.png"
     figure.savefig(docs_dir / name, dpi=110)
     plt.close(figure)
-    written.append(("learning curves", name))
+    return name
 
+
+def _final_plot(plt: Any, experiment: Experiment, grouped: dict[str, list[dict[str, Any]]], docs_dir: Path) -> str:
+    """The final metric of each point, mean and min-max over seeds, beside the reference; the file's name."""
     labels = [p.label for p in experiment.points]
     figure, axes = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4))
     means, lows, highs = [], [], []
@@ -254,8 +264,7 @@ def _plots(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]], doc
     name = f"{experiment.name}_final.png"
     figure.savefig(docs_dir / name, dpi=110)
     plt.close(figure)
-    written.append(("final metric", name))
-    return written
+    return name
 
 
 def _search_plots(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir: Path) -> list[tuple[str, str]]:

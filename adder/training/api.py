@@ -67,8 +67,8 @@ def fit(
     then ``overrides`` as flags by their dotted names, e.g. ``fit("lstm", **{"trainer.max_steps":
     100})`` or ``fit(ckpt_path="run/checkpoints/last.ckpt")``; ``callbacks`` join the trainer's."""
     from adder.models import count_parameters
+    from adder.training.callbacks import FitSummary
     from adder.training.cli import run
-    from adder.training.tracking import FitSummary
 
     start = time.perf_counter()
     cli = run(["fit", *arguments(config, overrides)], callbacks)

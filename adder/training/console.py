@@ -1,5 +1,6 @@
-"""What the training commands print: the summary after fit, the table after test, and the
-warnings that say nothing a user can act on, filtered out."""
+"""What the training commands print: a note as fit starts, the summary after fit, the figures
+after validate, the table after test, and the warnings that say nothing a user can act on,
+filtered out."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from lightning import Trainer
 
 from adder.errors import InputError
 from adder.evaluation.reporting import exact_match_table
+from adder.training.callbacks import PredictionWriter
+from adder.training.module import plain_spec
 
 
 def quiet_known_warnings() -> None:
@@ -162,3 +165,39 @@ def test_summary(metrics: Mapping[str, Any]) -> str:
         layers = ", ".join(f"{key.rpartition('/')[2]} {100 * value:.2f}%" for key, value in probes)
         lines.append(f"carry linearly readable from the hidden state (probe accuracy): {layers}")
     return "\n".join(lines)
+
+
+def set_verbosity(args: list[str], subcommand: str, config: Any) -> None:
+    """validate and test print their own summary (report_validation, report_test) in place of
+    Lightning's per-dataloader tables, unless --verbose is given; and drop INVENTORY unless verbose."""
+    if subcommand not in ("validate", "test"):
+        return
+    if not any(str(arg).split("=")[0] == "--verbose" for arg in args):
+        config.verbose = False
+    quiet_inventory(not config.verbose)
+
+
+def fit_start_note(config: Any, cell: str | None, resumed_step: int | None, max_steps: int) -> str | None:
+    """What to say as fit starts: the step a resumed fit goes on from, or a gated cell's recipe."""
+    if resumed_step is not None:
+        return resume_note(config.ckpt_path, resumed_step, max_steps, plain_spec(config.lr_scheduler))
+    return recipe_note(cell, config.get("config"))
+
+
+def report_validation(trainer: Trainer, model: Any, verbose: bool) -> None:
+    """After validate: its figures, unless --verbose printed Lightning's table."""
+    if trainer.is_global_zero and not verbose:
+        print(validation_summary(trainer.callback_metrics, model.checkpoint_step))
+
+
+def report_predictions(trainer: Trainer) -> None:
+    """After predict (once its bar is done): how many sums were right, and where they went."""
+    writers = [c for c in trainer.callbacks if isinstance(c, PredictionWriter) and c.summary]
+    if trainer.is_global_zero and writers:
+        print(writers[0].summary)
+
+
+def report_test(trainer: Trainer, verbose: bool) -> None:
+    """After test: exact match by kind and length, unless --verbose printed Lightning's tables."""
+    if trainer.is_global_zero and not verbose:
+        print(test_summary(trainer.callback_metrics))

@@ -16,8 +16,8 @@ from adder.models import ModelConfig
 from adder.models.checkpoints import load_checkpoint, network_of
 from adder.problems.suites import check_lengths, default_test_lengths, default_val_num_digits
 from adder.training.module import build_optimizers
-from adder.training.run_dirs import checkpoint_step
-from adder.training.shorthand import flat_view, model_config_of, net_class
+from adder.training.run_dirs import CKPT_ALIASES, checkpoint_step
+from adder.training.shorthand import flat_view, model_config_of, net_class, resolve_shorthand
 from adder.verification.accepted import check_modelled
 
 
@@ -143,3 +143,35 @@ def check_verifiable(seconds: float, model: Any) -> None:
     if not 0 < seconds < math.inf:
         raise InputError(f"--verify_after_fit must be a positive number of seconds, got {seconds}")
     check_modelled(model_config_of(model) if model else ModelConfig())
+
+
+def check_command_line(args: list[str], subcommand: str, config: Any) -> None:
+    """The checks of a parsed command line that need its flags as given: the after-fit flags only
+    with fit, a verifiable model for --verify_after_fit, and --model.* flags that a --ckpt_path
+    would silently override. LightningCLI reads the model's hyperparameters from --ckpt_path right
+    after parsing: a missing or corrupt file is one clear line here, not a traceback there."""
+    names = [str(arg).split("=")[0] for arg in args]
+    for flag in ("--test_after_fit", "--verify_after_fit"):
+        if subcommand != "fit" and flag in names:
+            raise InputError(f"{flag} is a flag of adder fit, not of adder {subcommand}")
+    if config.get("verify_after_fit") is not None:
+        check_verifiable(config.verify_after_fit, config.get("model"))
+    ckpt_path = config.get("ckpt_path")
+    if ckpt_path and ckpt_path not in CKPT_ALIASES:
+        given = [name[len("--model.") :] for name in names if name.startswith("--model.")]
+        check_checkpoint_fits_flags(ckpt_path, config, given)
+
+
+def prepare_config(config: Any, subcommand: str | None) -> int | None:
+    """Check the trainer, the resume and the optimizers, and fold the model's shorthand flags in,
+    before any class is built; returns the step of the checkpoint a fit resumes, else None."""
+    check_trainer(config.trainer)
+    ckpt_path = config.get("ckpt_path")
+    resumed_step = None
+    if subcommand == "fit" and ckpt_path and ckpt_path not in CKPT_ALIASES:
+        resumed_step = check_resume(ckpt_path, config.trainer.max_steps)
+    check_optimizers(config.get("optimizer"), config.get("lr_scheduler"), config.trainer.max_steps)
+    if config.get("model"):
+        resolve_shorthand(config.model)
+        fit_data_to_model(config.data, config.model)
+    return resumed_step

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import TensorBoardLogger as LightningTensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 from torch.utils.tensorboard.summary import hparams as hparams_summary
@@ -64,17 +63,6 @@ def logger_configs(logger: Any) -> list[Any]:
 def is_logger(entry: Any, name: str) -> bool:
     """Whether a logger entry is of the class ``name`` (Lightning's or a subclass such as adder's)."""
     return str(entry.class_path).rsplit(".", 1)[-1] == name
-
-
-class LoggerRuns(Callback):
-    """Writes into every checkpoint the id of the MLflow run the fit logged to (see MLFLOW_RUN_KEY)."""
-
-    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
-        for logger in trainer.loggers:
-            if type(logger).__name__ == "MLFlowLogger" and getattr(logger, "_run_id", None):
-                # Private: MLFlowLogger has no public read of its run id that does not start a run
-                # (its run_id property creates one when none is open yet).
-                checkpoint[MLFLOW_RUN_KEY] = logger._run_id
 
 
 def mlflow_run_of(ckpt_path: str | None) -> str | None:

@@ -8,12 +8,14 @@ import json
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 from lightning.fabric.plugins.environments import SLURMEnvironment
 
 from adder.models.checkpoints import VERIFY_RECORD, load_checkpoint, newest_last_checkpoint, run_dir_of
+from adder.training.loggers import absolute_sqlite_uri, is_logger, logger_configs, mlflow_run_of
 
 #: The default logger's directory: ``<save_dir>/<name>/version_N``.
 LOGGER_DEFAULTS = {"save_dir": ".", "name": "lightning_logs"}
@@ -122,3 +124,39 @@ def run_dir_without_logger(root: str | None, ckpt_path: str | None, fitting: boo
     runs = Path(root or ".") / LOGGER_DEFAULTS["name"]
     versions = [int(p.name.split("_", 1)[1]) for p in runs.glob("version_*") if p.name.split("_", 1)[1].isdigit()]
     return as_given(runs / f"version_{max(versions, default=-1) + 1}")
+
+
+def route_run(config: Any, fitting: bool, resuming: bool) -> None:
+    """Point the run's loggers (or, with none, ``default_root_dir``) at the directory the command
+    writes into: the logger's ``save_dir`` "." follows --trainer.default_root_dir, a checkpoint's
+    run is logged into again, an MLflow run is the one the checkpoint names."""
+    root, ckpt_path = config.trainer.default_root_dir, config.get("ckpt_path")
+    if config.trainer.logger is False or config.trainer.logger == []:  # no logger: still a run directory
+        config.trainer.default_root_dir = run_dir_without_logger(root, ckpt_path, fitting)
+        if resuming:
+            quiet_own_checkpoint_dir(config.trainer.default_root_dir)
+    for logger in logger_configs(config.trainer.logger):
+        init_args = logger.init_args
+        if root and str(init_args.get("save_dir")) == LOGGER_DEFAULTS["save_dir"]:
+            init_args.save_dir = root
+        if is_logger(logger, "MLFlowLogger"):
+            init_args.tracking_uri = absolute_sqlite_uri(init_args.get("tracking_uri"))
+            if init_args.get("run_id") is None:
+                init_args.run_id = mlflow_run_of(ckpt_path)  # the run the checkpoint was logged to
+        # Only TensorBoard's run directories take more writers: a reused one gains an event
+        # file, where Lightning's CSVLogger deletes the metrics.csv it finds (a CSV gets a new run).
+        if is_logger(logger, "TensorBoardLogger"):
+            # fit resumes the run; validate, test and predict of a run's checkpoint add to it.
+            log_into_resumed_run(init_args, ckpt_path, root, fitting)
+            if resuming and init_args.get("version") is not None:
+                quiet_own_checkpoint_dir(
+                    os.path.join(str(init_args.save_dir), str(init_args.name), str(init_args.version))
+                )
+
+
+def quiet_own_checkpoint_dir(run_dir: str) -> None:
+    """A resumed run's own checkpoints/ is not empty, of course: Lightning's warning is for new runs."""
+    own = os.path.join(run_dir, "checkpoints")
+    warnings.filterwarnings(
+        "ignore", message=rf"Checkpoint directory ({re.escape(own)}|{re.escape(os.path.abspath(own))}) exists"
+    )

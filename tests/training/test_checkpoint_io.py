@@ -16,6 +16,8 @@ from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 
 
 def test_interrupted_write_keeps_the_previous_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """why not Lightning's TorchCheckpointIO: it writes a checkpoint straight to its final name, so a
+    write cut short (SIGKILL, a full disk) leaves a truncated last.ckpt where a good one was."""
     good = tmp_path / "last.ckpt"
     AtomicCheckpointIO().save_checkpoint({"state_dict": {"w": torch.ones(3)}, "global_step": 10}, good)
     before = good.read_bytes()
@@ -32,6 +34,8 @@ def test_interrupted_write_keeps_the_previous_checkpoint(tmp_path: Path, monkeyp
 
 
 def test_non_finite_weights_are_not_written(tmp_path: Path) -> None:
+    """why not Lightning's TorchCheckpointIO: it saves whatever it is given, and a diverged step's
+    NaN weights would replace the last good last.ckpt that a resume needs."""
     path = tmp_path / "bad.ckpt"
     with pytest.warns(UserWarning, match="not finite"):
         AtomicCheckpointIO().save_checkpoint({"state_dict": {"w": torch.tensor([1.0, float("nan")])}}, path)
@@ -53,6 +57,8 @@ def test_checkpoints_to_a_remote_url_go_through_fsspec(tmp_path: Path) -> None:
 def test_a_full_disk_is_one_line_that_names_the_file_and_leaves_no_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """why not Lightning's TorchCheckpointIO: a write that fails is torch's traceback; this one
+    removes the partial file and says, on one line, which file and which last checkpoint is whole."""
     real_save = TorchCheckpointIO.save_checkpoint
     saves = []
 

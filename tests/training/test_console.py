@@ -39,6 +39,8 @@ def test_validate_prints_its_figures(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_a_test_draws_one_bar_for_every_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """why not Lightning's TQDMProgressBar: it draws a bar per test dataloader ("DataLoader 7"), and
+    a test runs one per suite and length; AdderProgressBar draws one over all of them."""
     run_cli("fit", tmp_path, *tiny_fit_args(1))
     last = str(run_dirs(tmp_path)[0] / "checkpoints" / "last.ckpt")
     capsys.readouterr()

@@ -5,6 +5,7 @@ training layer used Lightning's own components and the configs moved into folder
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import torch
 
 from adder.__main__ import main as adder_main
 from adder.training.cli import main as cli_main
+from adder.training.legacy import register_legacy_modules
 from tests.helpers.cli import QUIET
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -62,3 +64,18 @@ def test_an_old_checkpoint_is_tested_and_adds(legacy_run: Path, capsys: pytest.C
     assert "exact match %" in capsys.readouterr().out
     assert adder_main(["add", "--ckpt", last, "12", "34"]) == 0
     assert capsys.readouterr().out.strip().isdigit()
+
+
+@pytest.mark.parametrize(
+    "class_path",
+    [
+        "adder.training.callbacks.AdderCheckpoint",  # callbacks.py, before it was a package
+        "adder.training.callbacks.StopAtTarget",
+        "adder.training.callbacks.PredictionWriter",
+        "adder.callbacks.CarryProbe",  # the flat layout's
+    ],
+)
+def test_the_callbacks_class_paths_of_earlier_configs_still_resolve(class_path: str) -> None:
+    register_legacy_modules()
+    module, name = class_path.rsplit(".", 1)
+    assert isinstance(getattr(importlib.import_module(module), name), type)

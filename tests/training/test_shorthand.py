@@ -83,6 +83,9 @@ def test_the_model_config_of_a_section_reads_its_network_under_its_shorthand() -
 
 
 def test_print_config_shows_the_shorthand_folded_in(capsys: pytest.CaptureFixture[str]) -> None:
+    """why not Lightning's LightningArgumentParser.dump: --print_config dumps as soon as it is
+    parsed, before any hook of the CLI folds the shorthand flags into the network and objectives,
+    so it would print flags that are not what runs."""
     with pytest.raises(SystemExit):
         cli_main(
             ["fit", "--config", "lstm", "--model.hidden_size", "16", "--model.state_spread", "0", "--print_config"]

@@ -38,6 +38,8 @@ def test_flatten_writes_the_config_as_tensorboard_scalars() -> None:
 
 @pytest.mark.slow
 def test_fit_then_tests_write_into_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """why not Lightning's SaveConfigCallback: a test logged into the fit's run would write its own
+    config over the fit's config.yaml; RunConfig writes test_config.yaml beside it."""
     run_cli("fit", tmp_path, *tiny_fit_args(6), "--optimizer.lr", "0.002")
     (run,) = run_dirs(tmp_path)
     assert "run:" in capsys.readouterr().err  # fit's closing summary
