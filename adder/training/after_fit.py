@@ -10,7 +10,6 @@ import lightning as L
 
 from adder.errors import InputError
 from adder.training.console import fit_summary, report_test
-from adder.training.run_dirs import record_verdict
 
 
 def after_fit(trainer: L.Trainer, model: L.LightningModule, datamodule: L.LightningDataModule, config: Any) -> None:
@@ -21,7 +20,8 @@ def after_fit(trainer: L.Trainer, model: L.LightningModule, datamodule: L.Lightn
     if config.get("test_after_fit"):
         then_test(trainer, model, datamodule)
     if config.get("verify_after_fit") is not None:
-        then_verify(trainer, config.verify_after_fit)
+        rounds, steps = config.get("verify_refine") or 0, config.get("verify_refine_steps") or 250
+        then_verify(trainer, model, datamodule, config.verify_after_fit, rounds, steps)
 
 
 def checkpoint_after_fit(trainer: L.Trainer, flag: str) -> str:
@@ -42,20 +42,19 @@ def then_test(trainer: L.Trainer, model: L.LightningModule, datamodule: L.Lightn
     report_test(trainer, verbose=False)
 
 
-def then_verify(trainer: L.Trainer, seconds: float) -> None:
-    """Run ``adder verify`` on the fit's best checkpoint; log and record its verdict."""
-    from adder.models.checkpoints import load_adder
-    from adder.verification.prove import COUNTEREXAMPLE, PROVED, verify
+def then_verify(
+    trainer: L.Trainer,
+    model: L.LightningModule,
+    datamodule: L.LightningDataModule,
+    seconds: float,
+    rounds: int = 0,
+    steps: int = 250,
+) -> None:
+    """Run ``adder verify`` on the fit's best checkpoint and log and record its verdict; with
+    ``rounds`` (--verify_refine), train on from what it found and verify again (adder.training.refine)."""
+    from adder.training.refine import verify_and_refine
 
-    best = checkpoint_after_fit(trainer, "--verify_after_fit")
-    if not trainer.is_global_zero:
-        return
-    print(f"verifying {best}", file=sys.stderr)
-    status, line = verify(load_adder(best), seconds)
-    print(line, file=sys.stderr)
-    metrics = {"verify/proved": float(status == PROVED), "verify/counterexample": float(status == COUNTEREXAMPLE)}
-    verdict = {PROVED: "proved", COUNTEREXAMPLE: "counterexample"}.get(status, "undecided")
-    record_verdict(best, verdict)  # what adder add and evaluate read back
-    for logger in trainer.loggers:
-        logger.log_metrics(metrics, step=trainer.global_step)
-        logger.save()
+    checkpoint_after_fit(trainer, "--verify_after_fit")  # refused before a round starts
+    verify_and_refine(
+        trainer, model, datamodule, lambda: checkpoint_after_fit(trainer, "--verify_after_fit"), seconds, rounds, steps
+    )

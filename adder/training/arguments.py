@@ -84,5 +84,18 @@ def add_training_arguments(parser: LightningArgumentParser) -> None:
         help="adder fit: run adder verify on the checkpoint --test_after_fit would test, for this many "
         "seconds, and log verify/proved and verify/counterexample (1 or 0) into the run",
     )
+    parser.add_argument(
+        "--verify_refine",
+        type=int,
+        default=0,
+        help="adder fit with --verify_after_fit: at most this many rounds of training on with the sums "
+        "verify found wrong (or where its proof failed) replayed in every batch, each round verified again",
+    )
+    parser.add_argument(
+        "--verify_refine_steps",
+        type=int,
+        default=250,
+        help="adder fit with --verify_refine: the training steps of each round",
+    )
     parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
     parser.add_lightning_class_args(CarryProbe, "carry_probe")

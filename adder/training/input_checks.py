@@ -145,17 +145,28 @@ def check_verifiable(seconds: float, model: Any) -> None:
     check_modelled(model_config_of(model) if model else ModelConfig())
 
 
+def check_refine(rounds: int, steps: int | None, seconds: float | None) -> None:
+    """--verify_refine: a count of rounds, of positive --verify_refine_steps, after a verdict."""
+    if rounds < 0:
+        raise InputError(f"--verify_refine must be a number of rounds, 0 or more, got {rounds}")
+    if steps is not None and steps < 1:
+        raise InputError(f"--verify_refine_steps must be a positive number of steps, got {steps}")
+    if rounds and seconds is None:
+        raise InputError("--verify_refine trains on from a verdict: give --verify_after_fit SECONDS too")
+
+
 def check_command_line(args: list[str], subcommand: str, config: Any) -> None:
     """The checks of a parsed command line that need its flags as given: the after-fit flags only
     with fit, a verifiable model for --verify_after_fit, and --model.* flags that a --ckpt_path
     would silently override. LightningCLI reads the model's hyperparameters from --ckpt_path right
     after parsing: a missing or corrupt file is one clear line here, not a traceback there."""
     names = [str(arg).split("=")[0] for arg in args]
-    for flag in ("--test_after_fit", "--verify_after_fit"):
+    for flag in ("--test_after_fit", "--verify_after_fit", "--verify_refine", "--verify_refine_steps"):
         if subcommand != "fit" and flag in names:
             raise InputError(f"{flag} is a flag of adder fit, not of adder {subcommand}")
     if config.get("verify_after_fit") is not None:
         check_verifiable(config.verify_after_fit, config.get("model"))
+    check_refine(config.get("verify_refine") or 0, config.get("verify_refine_steps"), config.get("verify_after_fit"))
     ckpt_path = config.get("ckpt_path")
     if ckpt_path and ckpt_path not in CKPT_ALIASES:
         given = [name[len("--model.") :] for name in names if name.startswith("--model.")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,7 +102,9 @@ def verify_and_refine(
         # No public setter of a trainer's max_steps (Trainer.fit_loop.max_steps is read-only): the
         # epoch loop holds it, as Lightning's own max_steps argument sets it.
         trainer.fit_loop.epoch_loop.max_steps = trainer.global_step + steps
-        trainer.fit(module, datamodule=datamodule, ckpt_path=last)
+        with warnings.catch_warnings():  # the run's own checkpoints, which the round adds to
+            warnings.filterwarnings("ignore", "Checkpoint directory .* exists and is not empty")
+            trainer.fit(module, datamodule=datamodule, ckpt_path=last)
         path = _saved_last(trainer, last)
     return None
 

@@ -110,3 +110,18 @@ def test_fit_can_log_whether_its_model_was_proved(tmp_path: Path) -> None:
     assert {proved, refuted} <= {0.0, 1.0} and proved + refuted <= 1
     # Six steps do not make an adder: a model that adds everything would be a surprise here.
     assert proved == 0.0
+
+
+@pytest.mark.slow
+def test_fit_trains_on_from_each_verdict_for_the_rounds_asked(tmp_path: Path) -> None:
+    """--verify_refine 1: a verdict that is not a proof gives one more round of training (two
+    steps here) with its sums replayed, verified again; both verdicts are logged with their round."""
+    run_cli(
+        "fit",
+        tmp_path,
+        *tiny_fit_args(6, "--verify_after_fit", "5", "--verify_refine", "1", "--verify_refine_steps", "2"),
+    )
+    found = scalars(run_dirs(tmp_path)[-1])
+    assert [value for _, value in found["verify/round"]] == [0.0, 1.0]
+    assert [step for step, _ in found["verify/round"]] == [6, 8]  # the round trained two steps on
+    assert all(value == 0.0 for _, value in found["verify/proved"])
