@@ -506,6 +506,73 @@ def training_threads(repeats: int, device: str, steps: int = 250, counts: tuple[
     return [*lines, ""]
 
 
+#: `adder verify`'s time limit in "Time to a proved adder" (the limit issue 45 sets for the default RNN).
+VERIFY_SECONDS = 120
+#: `adder fit` flags of the baseline the default's fit + verify is measured against: today's default fit.
+BASELINE_FIT: list[str] = []
+
+
+def timed_verify(checkpoint: Path, time_limit: float) -> tuple[float, str]:
+    """Seconds of one whole ``adder verify`` process and its verdict's first word (proved,
+    counterexample, undecided); its exit status says the verdict, so a non-zero one is no failure."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "adder", "verify", "--ckpt", str(checkpoint), "--time-limit", str(time_limit)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=time_limit * 3 + 60,
+    )
+    seconds = time.perf_counter() - start
+    line = (result.stdout.strip().splitlines() or [""])[-1]
+    if result.returncode not in (0, 1, 3):
+        raise RuntimeError(f"adder verify failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return seconds, line.split(":", 1)[0]
+
+
+def timed_default_fit(seed: int, root: str, flags: list[str]) -> float:
+    """Seconds of one whole ``adder fit`` process with ``flags`` and seed ``seed`` into ``root``."""
+    start = time.perf_counter()
+    run_python(["-m", "adder", "fit", *flags, "--seed_everything", str(seed), "--trainer.default_root_dir", root])
+    return time.perf_counter() - start
+
+
+@section("proved")
+def time_to_proved(repeats: int, device: str) -> list[str]:
+    fit_alone, fit, verify, ratios, verdicts = [], [], [], [], []
+    for seed in range(repeats):
+        with tempfile.TemporaryDirectory() as baseline, tempfile.TemporaryDirectory() as root:
+            sides = ["baseline", "default"] if seed % 2 == 0 else ["default", "baseline"]
+            for side in sides:
+                if side == "baseline":
+                    fit_alone.append(timed_default_fit(seed, baseline, BASELINE_FIT))
+                    continue
+                fit.append(timed_default_fit(seed, root, []))
+                (checkpoint,) = Path(root).glob("lightning_logs/version_*/checkpoints/last.ckpt")
+                seconds, verdict = timed_verify(checkpoint, VERIFY_SECONDS)
+                verify.append(seconds)
+                verdicts.append(f"seed {seed}: {verdict}")
+        ratios.append((fit[-1] + verify[-1]) / fit_alone[-1])
+    baseline = " ".join(["adder fit", *BASELINE_FIT])
+    return [
+        "## 10. Time to a proved adder: the default fit, then `adder verify`",
+        "",
+        f"Whole processes, paired and alternated, seed k in repeat k: `adder fit` (the default recipe) then `adder "
+        f"verify --time-limit {VERIFY_SECONDS}` on its last checkpoint, against `{baseline}` alone (today's default "
+        "fit). Target: fit + verify of the default within 2x the default fit, and every verdict `proved`.",
+        "",
+        "| measure | seconds |",
+        "| --- | --- |",
+        f"| `{baseline}` alone | {summary(fit_alone)} |",
+        f"| `adder fit` (the default recipe) | {summary(fit)} |",
+        f"| `adder verify` of its last checkpoint | {summary(verify)} |",
+        f"| **(fit + verify) / fit alone** (per pair) | **{summary(ratios, 2)}** |",
+        "",
+        f"Verdicts: {'; '.join(verdicts)}.",
+        "",
+    ]
+
+
 #: Hand-written notes on the figures (what was changed, what is missed), appended to the page.
 NOTES = REPO / "docs" / "performance_notes.md"
 
@@ -615,6 +682,7 @@ def write_page(results: Path, output: Path) -> None:
         "| `adder add` start-up within `import torch` + 0.5 s | 6, difference row |",
         "| evaluation at 100,000 digits: >= 1.5x (CPU) and >= 10x (GPU) the fixed blocks of 100 | 7, bold row |",
         "| `adder fit`'s default torch threads within 20% of the best count, alone and beside a busy process | 9, bold row |",
+        "| the default fit + `adder verify` within 2x the default fit, every verdict proved | 10, bold row |",
         "",
     ]
     body = [p.read_text() for p in sorted(cpu, key=section_number) + sorted(gpu, key=section_number)]

@@ -4,6 +4,7 @@ path, or where the proof failed (see :mod:`adder.verification.invariant`)."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from adder.evaluation.sums import add_with_model
@@ -23,8 +24,34 @@ QUICK_SHARE, PROOF_SHARE = 0.05, 0.7
 QUICK_SECONDS = 10.0
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What ``adder verify`` found: its exit status and line, and for training on from it
+    (``adder fit --verify_refine``) the wrong sum or the digit pairs where the proof failed."""
+
+    status: int
+    line: str
+    #: A counterexample's operands, written as ``adder add`` takes them (the MLP: also a right sum
+    #: whose margin float32 rounding could close).
+    operands: tuple[str, str] | None = None
+    #: The worst logit margin of the proof, or of the closest plan that failed (None: none finished).
+    margin: float | None = None
+    #: Where that plan failed: the carry into a path and the digit pairs of its steps.
+    guide: counterexample.Guide | None = None
+
+    @property
+    def word(self) -> str:
+        return {PROVED: "proved", COUNTEREXAMPLE: "counterexample"}.get(self.status, "undecided")
+
+
 def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[int, str]:
     """The exit status and the line to print."""
+    found = verdict(model, time_limit, log)
+    return found.status, found.line
+
+
+def verdict(model: Adder, time_limit: float, log: Any = lambda _: None) -> Verdict:
+    """The proof, a counterexample checked through ``add``'s path, or where the proof failed."""
     started = time.monotonic()
     if isinstance(model, MLPAdder):
         return verify_every_sum(model, started + time_limit)
@@ -36,13 +63,15 @@ def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[
     quick = counterexample.search(model, None, quick_until, log=log, families=("runs", "random"))
     checked = confirmed(model, quick)
     if checked is not None:
-        return COUNTEREXAMPLE, counterexample_line(*checked)
+        return wrong_sum(checked)
     try:
         for plan in schedule(net.base, net.state_size):
             log(f"trying {plan.words()} (at {time.monotonic() - started:.1f} s)")
             outcome = prover.prove(plan)
             if outcome.proved:
-                return PROVED, proved_line(net, outcome, time.monotonic() - started)
+                return Verdict(
+                    PROVED, proved_line(net, outcome, time.monotonic() - started), margin=outcome.worst_margin
+                )
             log(f"  not shown: worst margin {outcome.worst_margin:.3g} ({_where(prover, outcome)})")
             if best is None or outcome.worst_margin > best.worst_margin:
                 best = outcome
@@ -51,20 +80,29 @@ def verify(model: Adder, time_limit: float, log: Any = lambda _: None) -> tuple[
                 guide = _guide(prover, outcome)
                 checked = confirmed(model, counterexample.search(model, guide, until, families=("guide",)))
                 if checked is not None:
-                    return COUNTEREXAMPLE, counterexample_line(*checked)
+                    return wrong_sum(checked, outcome.worst_margin, guide)
     except TimeUp:
         log(f"the proof's share of the time limit is spent (at {time.monotonic() - started:.1f} s)")
     guide = _guide(prover, best) if best is not None else None
     found = counterexample.search(model, guide, started + time_limit, log=log)
     checked = confirmed(model, found)
+    margin = best.worst_margin if best is not None else None
     if checked is not None:
-        return COUNTEREXAMPLE, counterexample_line(*checked)
+        return wrong_sum(checked, margin, guide)
     if best is None:
-        return UNDECIDED, f"undecided: no window finished within {time_limit:g} s (--time-limit)"
-    return UNDECIDED, (
+        return Verdict(UNDECIDED, f"undecided: no window finished within {time_limit:g} s (--time-limit)")
+    line = (
         f"undecided: worst margin {best.worst_margin:.3g} at {_where(prover, best)}, with {best.plan.words()}; "
         f"no wrong sum found in {time_limit:g} s"
     )
+    return Verdict(UNDECIDED, line, margin=margin, guide=guide)
+
+
+def wrong_sum(
+    checked: tuple[str, str, str, str], margin: float | None = None, guide: counterexample.Guide | None = None
+) -> Verdict:
+    a, b, _, _ = checked
+    return Verdict(COUNTEREXAMPLE, counterexample_line(*checked), operands=(a, b), margin=margin, guide=guide)
 
 
 def analysis_of(model: Adder) -> ElmanAdder | GatedAdder:
@@ -77,7 +115,7 @@ def analysis_of(model: Adder) -> ElmanAdder | GatedAdder:
     raise UnsupportedModel(f"adder verify has no analysis of this network ({type(model).__name__}, cell {cell})")
 
 
-def verify_every_sum(model: MLPAdder, deadline: float) -> tuple[int, str]:
+def verify_every_sum(model: MLPAdder, deadline: float) -> Verdict:
     """The fixed-length MLP: every pair of operands of its length, each checked."""
     started = time.monotonic()
     verdict, checked, operands, margin = exhaustive.every_sum(model, deadline)
@@ -85,21 +123,21 @@ def verify_every_sum(model: MLPAdder, deadline: float) -> tuple[int, str]:
     if verdict == "wrong":
         found = confirmed(model, operands)
         if found is not None:
-            return COUNTEREXAMPLE, counterexample_line(*found)
+            return wrong_sum(found)
     if verdict == "proved":
-        return PROVED, (
+        line = (
             f"proved: every sum of two base-{base} numbers of at most {digits} digits (this MLP's only length) is "
             f"right: all {checked:,} checked one by one; worst logit margin {margin:.3g} after float32 rounding "
             f"allowances; {time.monotonic() - started:.1f} s"
         )
+        return Verdict(PROVED, line, margin=margin)
     if verdict == "time":
         total = base ** (2 * digits)
-        return UNDECIDED, f"undecided: {checked:,} of the {total:,} sums of {digits}-digit numbers checked, all right"
+        line = f"undecided: {checked:,} of the {total:,} sums of {digits}-digit numbers checked, all right"
+        return Verdict(UNDECIDED, line)
     a, b = (format_digits(x, base) for x in operands)  # type: ignore[union-attr]
-    return (
-        UNDECIDED,
-        f"undecided: {a} + {b} is right, but by a logit margin float32 rounding could close ({margin:.3g})",
-    )
+    line = f"undecided: {a} + {b} is right, but by a logit margin float32 rounding could close ({margin:.3g})"
+    return Verdict(UNDECIDED, line, operands=(a, b), margin=margin)
 
 
 def counterexample_line(a: str, b: str, model_sum: str, true_sum: str) -> str:

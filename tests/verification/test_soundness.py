@@ -21,7 +21,7 @@ from adder.verification.elman import ElmanAdder
 from adder.verification.exhaustive import operand_batches, sum_margins
 from adder.verification.gated import GatedAdder
 from adder.verification.invariant import Plan, Prover, frame_error
-from adder.verification.prove import COUNTEREXAMPLE, PROVED, UNDECIDED, verify
+from adder.verification.prove import COUNTEREXAMPLE, PROVED, UNDECIDED, verdict, verify
 from adder.verification.zonotope import Zonotope
 from tests.helpers.cli import adder_in_process
 from tests.helpers.hand_adders import exact_adder, infinite_adder, one_bit_mlp, overflowing_adder, relu_adder, save
@@ -220,6 +220,15 @@ def test_the_mlp_is_decided_on_every_sum_of_its_length(carry_threshold: float, s
     assert bool(wrong_sums(model, 2, largest=2)) == (status == COUNTEREXAMPLE)
     found, line = verify(model, time_limit=60)
     assert (found, line[: len(start)]) == (status, start), line
+
+
+def test_the_verdict_carries_what_training_on_needs() -> None:
+    """``verdict``: a counterexample's operands as ``add`` writes them; a proof's positive margin."""
+    wrong = verdict(one_bit_mlp(1.5), time_limit=60)
+    assert (wrong.word, wrong.operands) == ("counterexample", ("1", "1"))
+    right = verdict(one_bit_mlp(0.5), time_limit=60)
+    assert right.word == "proved" and right.operands is None and right.margin is not None and right.margin > 0
+    assert verify(one_bit_mlp(0.5), time_limit=60)[0] == right.status == PROVED
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])

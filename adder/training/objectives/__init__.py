@@ -6,6 +6,7 @@ from adder.training.objectives.base import Objective, StepContext, StepResult
 from adder.training.objectives.carry_hint import CarryHint
 from adder.training.objectives.initial_state_noise import InitialStateNoise
 from adder.training.objectives.replay import ReplayHardest
+from adder.training.objectives.replay_sums import ReplaySums
 from adder.training.objectives.state_spread import StateSpread
 from adder.training.objectives.step_noise import StepNoise
 
@@ -14,6 +15,7 @@ __all__ = [
     "InitialStateNoise",
     "Objective",
     "ReplayHardest",
+    "ReplaySums",
     "StateSpread",
     "StepContext",
     "StepNoise",
