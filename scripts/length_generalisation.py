@@ -1,5 +1,5 @@
 """Train the default recipe for each cell and seed, then measure exact match far beyond the
-training length. Writes a markdown table (docs/results_history.md uses its output).
+training length. Writes a markdown table (`--out docs/generated/NAME.md`; the results pages include or cite it).
 
     python scripts/length_generalisation.py                       # decimal: rnn/lstm/gru x seeds 0-2
     python scripts/length_generalisation.py --config binary --lengths 20 200 2000
