@@ -54,8 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         cli_main(args)
         return 0
-    parsed = build_parser().parse_args(args)
     try:
+        parsed = build_parser().parse_args(args)
         status = parsed.run(parsed)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -32,7 +32,8 @@ def fail(message: str, status: int = 2) -> NoReturn:
 
 
 class OneLineErrors:
-    """Mixin for argparse and jsonargparse parsers: a bad command line is one line, no usage dump."""
+    """Mixin for argparse and jsonargparse parsers: a bad command line raises InputError with one
+    line, no usage dump, for the command's ``main`` to print (and a caller in Python to catch)."""
 
     prog: str
     exit_on_error: bool = True
@@ -40,4 +41,4 @@ class OneLineErrors:
     def error(self, message: str, *args: Any) -> NoReturn:
         if not self.exit_on_error:  # jsonargparse parses nested values with this off: let it raise
             super().error(message, *args)  # type: ignore[misc]
-        fail(f"{message} (see {self.prog} --help)")
+        raise InputError(" ".join(f"{message} (see {self.prog} --help)".split()))

@@ -5,7 +5,8 @@
     adder sweep hidden_size --storage postgresql://user@db/adder   # join workers on other machines
     adder sweep report hidden_size                   # only rewrite the report from the storage
 
-Trials run as ``adder fit`` + ``adder test`` in ``<runs-dir>/<study>/<point>/seed<k>/``; the
+Each trial trains and tests in-process (``adder.training.fit`` and ``test``, what ``adder fit`` and
+``adder test`` run) in ``<runs-dir>/<study>/<point>/seed<k>/``; the
 study itself lives in an Optuna storage (by default ``<runs-dir>/<study>.journal``), so an
 interrupted study carries on where it stopped, and ``optuna-dashboard`` can watch it.
 """
@@ -58,9 +59,9 @@ def add_parser(commands: Any) -> None:
     sweep.add_argument("--jobs", type=positive_int, default=1, help="worker processes on this machine (default: 1)")
     sweep.add_argument(
         "--grace",
-        type=float,
+        type=positive_int,
         default=DEFAULT_GRACE,
-        help=f"seconds without a heartbeat before a running trial counts as abandoned (default: {DEFAULT_GRACE:.0f})",
+        help=f"seconds without a heartbeat before a running trial counts as abandoned (default: {DEFAULT_GRACE})",
     )
     sweep.add_argument(
         "--retries",
@@ -87,6 +88,7 @@ def run_command(args: argparse.Namespace) -> None:
     # Optuna and Lightning are imported here, not at the top: `adder add` starts without them.
     from adder.study.queue import StudyQueue, open_storage, study_name
     from adder.study.report import write_report
+    from adder.training import Interrupted
 
     runs_dir = Path(args.runs_dir or ("sweeps/quick" if args.quick else "sweeps"))
     docs_dir = Path(args.docs_dir or (runs_dir if args.quick else "docs/experiments"))
@@ -102,8 +104,8 @@ def run_command(args: argparse.Namespace) -> None:
             if report_only:  # a report from an empty storage would overwrite the committed one
                 hint = f"adder sweep {experiment.name}" + (" --quick" if args.quick else "")
                 _check_stored(args.storage, journal, study_name(experiment, args.quick), hint)
-            storage = open_storage(args.storage, journal)
-            queue = StudyQueue(experiment, storage, runs_dir, args.quick, args.grace, args.retries)
+            storage = open_storage(args.storage, journal, args.grace, args.retries)
+            queue = StudyQueue(experiment, storage, runs_dir, args.quick)
             if not report_only:
                 queue.enqueue_grid()  # a grid's points; none for a search
                 queue.enqueue_start()  # a search's start points; none for a grid
@@ -120,9 +122,9 @@ def run_command(args: argparse.Namespace) -> None:
             report = write_report(experiment, trials, docs_dir, command)
             stopped = f" ({pruned} pruned)" if pruned else ""
             print(f"{experiment.name}: {done} of {queue.total()} trials done{stopped}; report written to {report}")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted) as stop:
         print("interrupted: finished trials are kept, unfinished ones resume from their last checkpoint next time")
-        raise SystemExit(130) from None
+        raise SystemExit(stop.status if isinstance(stop, Interrupted) else 130) from None
     if not args.worker:
         print(f"sweep finished in {time.perf_counter() - started:.0f} s")
 

@@ -9,31 +9,35 @@ or many) run a study together, each trial exactly once.
 - A search study's trials come from its Optuna sampler (TPE, or NSGA-II for two objectives),
   with the study's constraints passed to the sampler, after its ``start`` points (enqueued as
   trials with fixed params, claimed like a grid's).
-- A worker stamps its trial with a heartbeat. A trial whose heartbeat has stopped (a killed
-  worker) is marked failed by the next worker and enqueued again; the retry runs in the same run
-  directory, so it resumes from that trial's ``last.ckpt``.
+- Liveness is Optuna's heartbeat: the storage's ``heartbeat_interval`` and ``grace_period``,
+  Optuna's heartbeat thread while a trial runs, ``fail_stale_trials`` before each claim, and its
+  ``RetryHeartbeatStaleTrialCallback`` (the former ``RetryFailedTrialCallback``), which enqueues a
+  trial whose worker died again, with its learning curve, at most ``retries`` times. The retry
+  runs in the same run directory, so it resumes from that trial's ``last.ckpt``.
 - A trial that fails (a bad config, a NaN loss) is recorded as failed with its one-line error,
   and the study goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-import threading
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.exceptions import UpdateFinishedTrialError
-from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend
+from optuna.exceptions import ExperimentalWarning, UpdateFinishedTrialError
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages._heartbeat import BaseHeartbeat, get_heartbeat_thread
+from optuna.storages.journal import BaseJournalBackend, JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from adder.errors import first_line
 from adder.study.pruning import TrialPruned, TrialReporter
-from adder.study.runs import TrialFailed, run_trial
+from adder.study.runs import run_trial
 from adder.study.spec import (
     DEFAULT_GRACE,
     DEFAULT_RETRIES,
@@ -43,26 +47,107 @@ from adder.study.spec import (
     metric_value,
     metric_values,
 )
+from adder.training.api import Interrupted, failure
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def open_storage(url: str | None, default_path: Path) -> BaseStorage:
-    """The storage at ``url``, or a journal file at ``default_path`` (no server needed)."""
+@contextlib.contextmanager
+def quiet_heartbeat_warnings() -> Iterator[None]:
+    """Optuna warns on every trial that its heartbeat API is experimental and that a heartbeat is
+    meant for Study.optimize; this queue uses both on purpose (its own loop: see claim)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ExperimentalWarning)
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
+        yield
+
+
+def open_storage(
+    url: str | None, default_path: Path, grace: int = DEFAULT_GRACE, retries: int = DEFAULT_RETRIES
+) -> BaseStorage:
+    """The storage at ``url``, or a journal file at ``default_path`` (no server needed), with
+    Optuna's heartbeat: a running trial without one for ``grace`` seconds is failed and run again,
+    up to ``retries`` times."""
+    with quiet_heartbeat_warnings():
+        return _open_storage(url, default_path, grace, retries)
+
+
+def _open_storage(url: str | None, default_path: Path, grace: int, retries: int) -> BaseStorage:
+    heartbeat: dict[str, Any] = {
+        "heartbeat_interval": max(1, grace // 6),
+        "grace_period": grace,
+        "heartbeat_stale_trial_callback": RetryStale(retries, grace),
+    }
     if url is None:
         default_path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(default_path)))
+        return JournalHeartbeatStorage(JournalFileBackend(str(default_path)), **heartbeat)
     # SQLite serialises writers; wait for the lock instead of failing at once.
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
     for attempt in range(5):
         try:
-            return RDBStorage(url, engine_kwargs=engine)
+            return RDBStorage(url, engine_kwargs=engine, **heartbeat)
         except Exception as error:  # a bad URL, a missing driver, a server that does not answer
-            failure = error
+            failure_ = error
             # Workers starting together race to create Optuna's tables; the loser finds them next time.
             time.sleep(0.5 * (attempt + 1))
-    message = first_line(failure)[:300]
+    message = first_line(failure_)[:300]
     raise SweepError(f"cannot open the study storage {url}: {message}")
+
+
+class JournalHeartbeatStorage(JournalStorage, BaseHeartbeat):
+    """Optuna's journal storage with the heartbeat its RDB storage has: Optuna's JournalStorage
+    implements no BaseHeartbeat, and a journal file is the default storage. A beat is a trial system
+    attr; a running trial is stale once its last beat (or its start) is ``grace_period`` old."""
+
+    BEAT = "heartbeat"
+
+    def __init__(
+        self,
+        backend: BaseJournalBackend,
+        heartbeat_interval: int,
+        grace_period: int,
+        heartbeat_stale_trial_callback: Callable[[optuna.Study, FrozenTrial], None] | None,
+    ) -> None:
+        super().__init__(backend)
+        self.heartbeat_interval, self.grace_period = heartbeat_interval, grace_period
+        self.heartbeat_stale_trial_callback = heartbeat_stale_trial_callback
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        try:
+            self.set_trial_system_attr(trial_id, self.BEAT, time.time())
+        except UpdateFinishedTrialError:  # another worker took it for dead; its copy runs again
+            pass
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        now = time.time()
+        running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+        started = {t._trial_id: t.datetime_start.timestamp() if t.datetime_start else now for t in running}
+        return [
+            t._trial_id
+            for t in running
+            if now - t.system_attrs.get(self.BEAT, started[t._trial_id]) > self.grace_period
+        ]
+
+    def get_heartbeat_interval(self) -> int:
+        return self.heartbeat_interval
+
+    def get_heartbeat_stale_trial_callback(self) -> Callable[[optuna.Study, FrozenTrial], None] | None:
+        return self.heartbeat_stale_trial_callback
+
+
+class RetryStale(RetryHeartbeatStaleTrialCallback):
+    """Optuna's retry of a trial whose worker stopped beating, with its learning curve (so no step
+    is reported twice); the copy also says which trial it resumes and why, for the console and the
+    report."""
+
+    def __init__(self, max_retry: int, grace: int) -> None:
+        super().__init__(max_retry=max_retry, inherit_intermediate_values=True)
+        self.grace = grace
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        trial.user_attrs.pop("error", None)  # ``trial`` is Optuna's copy: the stored trial keeps its own
+        trial.user_attrs.update(resumes=trial.number, why=f"its worker stopped (no heartbeat for {self.grace} s)")
+        super().__call__(study, trial)
 
 
 def study_name(experiment: Experiment, quick: bool) -> str:
@@ -76,17 +161,8 @@ def slug(label: str) -> str:
 class StudyQueue:
     """One study in one storage, as seen by one worker."""
 
-    def __init__(
-        self,
-        experiment: Experiment,
-        storage: BaseStorage,
-        runs_dir: Path,
-        quick: bool,
-        grace: float = DEFAULT_GRACE,
-        retries: int = DEFAULT_RETRIES,
-    ) -> None:
+    def __init__(self, experiment: Experiment, storage: BaseStorage, runs_dir: Path, quick: bool) -> None:
         self.experiment, self.storage, self.runs_dir, self.quick = experiment, storage, runs_dir, quick
-        self.grace, self.retries = grace, retries
         search = experiment.search
         directions = [direction for direction, _ in search.objectives] if search else ["maximize"]
         sampler = None
@@ -132,36 +208,29 @@ class StudyQueue:
                 flags = self.experiment.flags(params, self.quick)
                 self.study.enqueue_trial(params, user_attrs={"point": label, "flags": flags})
 
-    def fail_stale(self) -> None:
-        """Mark trials whose worker stopped beating as failed, and enqueue each again to resume."""
-        now = time.time()
-        for trial in self.trials(TrialState.RUNNING):
-            started = trial.datetime_start.timestamp() if trial.datetime_start else now
-            if now - float(trial.user_attrs.get("heartbeat", started)) <= self.grace:
-                continue
-            trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
-            lost = int(trial.user_attrs.get("lost_workers", 0)) + 1  # this trial's workers that died so far
-            why = f"its worker stopped (no heartbeat for {self.grace:.0f} s)"
-            if lost > self.retries:  # it kills its worker every time: record it as failed, and why
-                why = f"{why} {lost} times; not run again (adder sweep --retries {self.retries})"
-                self.storage.set_trial_user_attr(trial_id, "error", why)
-            try:
-                self.storage.set_trial_state_values(trial_id, TrialState.FAIL)
-            except UpdateFinishedTrialError:
-                continue  # another worker got there first
-            if lost <= self.retries:
-                self._enqueue_again(trial, why, lost_workers=lost)
-
-    def _enqueue_again(self, trial: FrozenTrial, why: str, lost_workers: int | None = None) -> None:
-        """A copy of ``trial`` to run again, in the same run directory (a finished trial cannot be
-        annotated, so the copy says why), counting the workers the trial has lost so far."""
-        attrs = {k: v for k, v in trial.user_attrs.items() if k in ("point", "seed", "flags", "lost_workers")}
-        if lost_workers is not None:
-            attrs["lost_workers"] = lost_workers
-        self.study.enqueue_trial(dict(trial.params), user_attrs={**attrs, "resumes": trial.number, "why": why})
+    def _enqueue_again(self, trial: FrozenTrial, why: str) -> None:
+        """A copy of an interrupted ``trial`` to run again in the same run directory, with its
+        learning curve (a finished trial cannot be annotated, so the copy says why). Not Optuna's
+        retry callback: an interrupt is not a lost worker, and does not count against ``retries``."""
+        attrs = {k: v for k, v in trial.user_attrs.items() if k in ("point", "seed", "flags")}
+        retries = {k: v for k, v in trial.system_attrs.items() if k in ("failed_trial", "retry_history")}
+        copy = optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            params=trial.params,
+            distributions=trial.distributions,
+            user_attrs={**attrs, "resumes": trial.number, "why": why},
+            system_attrs=retries,
+            intermediate_values=trial.intermediate_values,
+        )
+        self.study.add_trial(copy)
 
     def claim(self) -> FrozenTrial | None:
-        """A waiting trial moved to RUNNING by this worker, else a new search trial, else None."""
+        """A waiting trial moved to RUNNING by this worker, else a new search trial, else None.
+
+        Optuna's ``study.ask()`` claims a waiting trial the same way, but makes a new trial from the
+        sampler when none is waiting, where a grid must stop; and Optuna's ``enqueue_trial
+        (skip_if_exists=True)`` checks, then adds, so two workers starting together can both enqueue
+        a point. Hence this claim and its duplicate check, kept by hand."""
         for trial in sorted(self.trials(TrialState.WAITING), key=lambda t: t.number):
             trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
             try:
@@ -184,12 +253,6 @@ class StudyQueue:
             else:
                 for name, choices in self.experiment.param_space().items():
                     claimed.suggest_categorical(name, choices)
-            if "resumes" in trial.user_attrs:  # its learning curve so far, so no step is reported twice
-                before = self.storage.get_trial(
-                    self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.user_attrs["resumes"])
-                )
-                for step, value in before.intermediate_values.items():
-                    self.storage.set_trial_intermediate_value(trial_id, step, value)
             return self.storage.get_trial(trial_id)
         search = self.experiment.search
         if search is None:
@@ -221,26 +284,26 @@ class StudyQueue:
     def work(self, out: Callable[[str], None] = print) -> int:
         """Run trials until none is left to claim; returns how many this worker ran."""
         done = 0
-        while True:
-            self.fail_stale()
-            trial = self.claim()
-            if trial is None:
-                return done
-            self.run(trial, out)
-            done += 1
+        with quiet_heartbeat_warnings():
+            while True:
+                optuna.storages.fail_stale_trials(self.study)  # Optuna's: failed, and enqueued again by RetryStale
+                trial = self.claim()
+                if trial is None:
+                    return done
+                self.run(trial, out)
+                done += 1
 
     def run(self, trial: FrozenTrial, out: Callable[[str], None]) -> None:
         trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
         label = str(trial.user_attrs["point"])
         flags = dict(trial.user_attrs["flags"])
         seeds = [int(trial.user_attrs["seed"])] if "seed" in trial.user_attrs else self.experiment.seeds
-        beating = _Heartbeat(self.storage, trial_id, self.grace / 6)
         prefix = f"{self.experiment.name}: {label}" + (f" seed {seeds[0]}" if len(seeds) == 1 else "")
         if "resumes" in trial.user_attrs:
             prefix += f" (resuming trial {trial.user_attrs['resumes']})"
         records: list[dict[str, Any]] = []
         try:
-            with beating:
+            with get_heartbeat_thread(trial_id, self.storage):
                 for index, seed in enumerate(seeds):
                     reporter = self._reporter(trial_id, index)
                     run_dir = self.run_dir(label, seed)
@@ -252,16 +315,19 @@ class StudyQueue:
             self.study.tell(trial.number, state=TrialState.PRUNED)
             out(f"{prefix} ... {pruned}")
             return
-        except TrialFailed as error:
-            self.storage.set_trial_user_attr(trial_id, "error", str(error))
-            self.study.tell(trial.number, state=TrialState.FAIL)
-            out(f"{prefix} ... failed: {error}")
-            return
-        except (SystemExit, KeyboardInterrupt):  # Ctrl-C or SIGTERM: the run saved its last.ckpt
+        except (Interrupted, KeyboardInterrupt):  # Ctrl-C or SIGTERM: the run saved its last.ckpt
             self.storage.set_trial_user_attr(trial_id, "error", "interrupted")
             self.study.tell(trial.number, state=TrialState.FAIL)
             self._enqueue_again(self.storage.get_trial(trial_id), "its worker was interrupted")
             raise
+        except Exception as error:
+            found = failure(error)
+            if found is None:  # a bug, not a run's failure: its traceback, and the trial retried
+                raise
+            self.storage.set_trial_user_attr(trial_id, "error", found[0])
+            self.study.tell(trial.number, state=TrialState.FAIL)
+            out(f"{prefix} ... failed: {found[0]}")
+            return
         self.storage.set_trial_user_attr(trial_id, "records", records)
         self.record_constraints(trial_id, records)  # read by the sampler: set before the trial ends
         values = self._values(records)
@@ -331,28 +397,3 @@ class StudyQueue:
 
 def _key(trial: FrozenTrial) -> tuple[Any, Any]:
     return trial.user_attrs.get("point"), trial.user_attrs.get("seed")
-
-
-class _Heartbeat:
-    """Stamps a trial with the time every few seconds while its worker is alive."""
-
-    def __init__(self, storage: BaseStorage, trial_id: int, interval: float) -> None:
-        self.storage, self.trial_id, self.interval = storage, trial_id, max(0.5, interval)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True)
-
-    def _beat(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.storage.set_trial_user_attr(self.trial_id, "heartbeat", time.time())
-            except UpdateFinishedTrialError:  # another worker took it for dead; its copy will rerun
-                return
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()

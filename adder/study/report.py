@@ -64,7 +64,7 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
     else:
         lines += _search_table(experiment, trials)
     retried = {t.user_attrs["resumes"] for t in trials if "resumes" in t.user_attrs}
-    failed = [t for t in trials if t.state == TrialState.FAIL and "error" in t.user_attrs and t.number not in retried]
+    failed = [t for t in trials if t.state == TrialState.FAIL and t.number not in retried]
     waiting = [t for t in trials if t.state == TrialState.WAITING and "resumes" in t.user_attrs]
     if waiting:
         lines += [
@@ -84,7 +84,7 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
         lines.append("")
     if failed:
         lines += ["Trials that failed:", ""]
-        lines += [f"- trial {t.number} ({t.user_attrs.get('point')}): {t.user_attrs['error']}" for t in failed]
+        lines += [f"- trial {t.number} ({t.user_attrs.get('point')}): {failure_reason(t)}" for t in failed]
         lines.append("")
     samples = [(label, records[0]["samples"]) for label, records in grouped.items() if records[0].get("samples")]
     if samples:
@@ -306,3 +306,12 @@ def _search_plots(experiment: Experiment, trials: Sequence[FrozenTrial], docs_di
 def _percent(text: str | None) -> float | None:
     match = re.match(r"\s*([0-9.]+)\s*%", text or "")
     return float(match.group(1)) if match else None
+
+
+def failure_reason(trial: FrozenTrial) -> str:
+    """Why a failed trial failed: its run's error, else (no error stored) Optuna's heartbeat check
+    failed it, and its retry callback did not enqueue it again: its retries were spent."""
+    if "error" in trial.user_attrs:
+        return str(trial.user_attrs["error"])
+    times = len(trial.system_attrs.get("retry_history", [])) + 1
+    return f"its worker stopped (no heartbeat) {times} times; not run again (adder sweep --retries)"

@@ -40,6 +40,7 @@ the sampler proposes any (Optuna's ``enqueue_trial``), and the sampler learns fr
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import itertools
 import re
@@ -52,9 +53,11 @@ import yaml
 
 from adder import config_files
 from adder.errors import InputError
+from adder.study import schema
+from adder.training.api import flag_text
 
 #: Seconds without a heartbeat after which a running trial's worker counts as gone.
-DEFAULT_GRACE = 120.0
+DEFAULT_GRACE = 120
 #: Times a trial whose worker died is run again before it is recorded as failed.
 DEFAULT_RETRIES = 2
 #: Values a trial can be judged by besides its logged test/... metrics.
@@ -158,27 +161,58 @@ class Experiment:
 
 def choice(value: Any) -> Any:
     """A grid value as an Optuna categorical choice (None, bool, int, float or str): others as text."""
-    return value if value is None or isinstance(value, (bool, int, float, str)) else _text(value)
+    return value if value is None or isinstance(value, (bool, int, float, str)) else flag_text(value)
 
 
-KNOWN_KEYS = {
-    "name",
-    "title",
-    "description",
-    "config",
-    "args",
-    "quick",
-    "grid",
-    "points",
-    "seeds",
-    "search",
-    "reference",
-    "reference_note",
-    "metric",
-    "columns",
-    "samples",
-    "pruner",
-}
+@dataclass
+class Range:
+    """A search parameter's range: integers if ``low`` and ``high`` are."""
+
+    low: int | float
+    high: int | float
+    log: bool = False
+
+
+@dataclass
+class SearchFile:
+    """A study file's ``search``, as written."""
+
+    params: dict[str, list[Any] | Range]
+    trials: int = field(metadata={"expect": "a positive integer"})
+    objectives: list[dict[str, str]] = field(
+        default_factory=list, metadata={"expect": "a list of {minimize: METRIC} or {maximize: METRIC}"}
+    )
+    constraints: list[str] = field(default_factory=list)
+    start: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class StudyFile:
+    """A study file, as written (the module's docstring shows one); read by ``schema.read``, which
+    refuses a key that is not a field here."""
+
+    name: str
+    title: str | None = None
+    description: str = ""
+    config: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    quick: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    points: list[dict[str, Any]] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=lambda: [0], metadata={"expect": "a list of integers >= 0"})
+    search: SearchFile | None = None
+    reference: dict[str | int | float, str | int | float] = field(default_factory=dict)
+    reference_note: str = ""
+    metric: str = "test/exact_match/random/10"
+    columns: list[str] = field(
+        default_factory=list, metadata={"expect": "a list of metric names (with * for any part)"}
+    )
+    samples: bool = False
+    pruner: str | dict[str, dict[str, Any] | None] | None = field(
+        default=None, metadata={"expect": "a name or {name: {arguments}}"}
+    )
+
+
 #: Optuna's pruners a study may name, by the names study files use.
 PRUNERS = {
     "median": "MedianPruner",
@@ -198,85 +232,78 @@ def load_experiment(name_or_path: str | Path, pruner: str | None = None) -> Expe
         raise SweepError(f"cannot read study {path}: {error.strerror} (shipped: {shipped})") from None
     except yaml.YAMLError as error:
         raise SweepError(f"{path} is not valid YAML: {' '.join(str(error).split())}") from None
-    if not isinstance(raw, dict) or "name" not in raw:
-        raise SweepError(f"{path}: a study needs at least 'name' and 'grid', 'points' or 'search'")
-    unknown = set(raw) - KNOWN_KEYS
-    if unknown:
-        raise SweepError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(KNOWN_KEYS)}")
-    points = [Point(str(p.pop("label")), p) for p in (dict(p) for p in raw.get("points") or [])]
-    points += list(_grid_points(raw.get("grid") or {}))
-    search = _search(path, raw["search"]) if raw.get("search") is not None else None
+    try:
+        study = schema.read(StudyFile, raw)
+        return _experiment(path, study, pruner)
+    except schema.SchemaError as error:
+        raise SweepError(f"{path}: {error}") from None
+
+
+def _experiment(path: Path, study: StudyFile, pruner: str | None) -> Experiment:
+    """The study to run, after the checks its fields' types cannot say (raising SchemaError)."""
+    for index, point in enumerate(study.points):
+        if "label" not in point:
+            raise schema.SchemaError(f"points[{index}] needs a label")
+    points = [Point(str(p["label"]), {k: v for k, v in p.items() if k != "label"}) for p in study.points]
+    points += list(_grid_points(study.grid))
+    search = _search(study.search) if study.search is not None else None
     if not points and search is None:
-        raise SweepError(f"{path}: no points (give 'grid', 'points' or 'search')")
+        raise schema.SchemaError("no points (give 'grid', 'points' or 'search')")
     if points and search is not None:
-        raise SweepError(f"{path}: give either points ('grid', 'points') or 'search', not both")
+        raise schema.SchemaError("give either points ('grid', 'points') or 'search', not both")
     labels = [p.label for p in points]
     if len(set(labels)) != len(labels):
-        raise SweepError(f"{path}: point labels must be unique, got {labels}")
-    seeds = raw.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        raise SweepError(f"{path}: seeds must be a list of integers >= 0, got {seeds!r}")
-    config = raw.get("config")
-    for where, named in [("config", config), *((f"point {p.label}'s config", p.flags.get("config")) for p in points)]:
+        raise schema.SchemaError(f"point labels must be unique, got {labels}")
+    if not study.seeds or any(seed < 0 for seed in study.seeds):
+        raise schema.SchemaError(f"seeds must be a list of integers >= 0, got {study.seeds!r}")
+    for where, named in [
+        ("config", study.config),
+        *((f"point {p.label}'s config", p.flags.get("config")) for p in points),
+    ]:
         if named is not None and not Path(config_files.resolve(str(named))).is_file():
-            raise SweepError(
-                f"{path}: {where} {named!r} is neither a file nor a shipped config ({', '.join(config_files.shipped())})"
-            )
-    if pruner is not None:
-        raw["pruner"] = None if pruner == "none" else pruner
-    chosen_pruner = _pruner(path, raw.get("pruner"), search)
+            shipped = ", ".join(config_files.shipped())
+            raise schema.SchemaError(f"{where} {named!r} is neither a file nor a shipped config ({shipped})")
+    if not all(study.columns):
+        raise schema.SchemaError(f"columns must be a list of metric names (with * for any part), got {study.columns!r}")
+    chosen = study.pruner if pruner is None else None if pruner == "none" else pruner
     return Experiment(
-        name=str(raw["name"]),
-        title=str(raw.get("title", raw["name"])),
+        name=study.name,
+        title=study.title or study.name,
         points=points,
-        description=str(raw.get("description", "")).strip(),
-        config=config,
-        args=dict(raw.get("args") or {}),
-        quick=dict(raw.get("quick") or {}),
-        seeds=list(dict.fromkeys(seeds)),
-        reference={str(k): str(v) for k, v in (raw.get("reference") or {}).items()},
-        reference_note=str(raw.get("reference_note", "")).strip(),
-        metric=str(raw.get("metric", "test/exact_match/random/10")),
-        columns=_columns(path, raw.get("columns")),
-        samples=bool(raw.get("samples", False)),
+        description=study.description.strip(),
+        config=study.config,
+        args=study.args,
+        quick=study.quick,
+        seeds=list(dict.fromkeys(study.seeds)),
+        reference={str(k): str(v) for k, v in study.reference.items()},
+        reference_note=study.reference_note.strip(),
+        metric=study.metric,
+        columns=study.columns,
+        samples=study.samples,
         search=search,
-        grid={key: list(values) for key, values in (raw.get("grid") or {}).items()},
-        pruner=chosen_pruner,
+        grid=study.grid,
+        pruner=_pruner(chosen, search),
         path=_display(path),
         source=str(path),
     )
 
 
-def _columns(path: Path, raw: Any) -> list[str]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or not all(isinstance(column, str) and column for column in raw):
-        raise SweepError(f"{path}: columns is a list of metric names (with * for any part), got {raw!r}")
-    return list(raw)
-
-
-def _pruner(path: Path, raw: Any, search: Search | None) -> tuple[str, dict[str, Any]] | None:
+def _pruner(raw: str | dict[str, Any] | None, search: Search | None) -> tuple[str, dict[str, Any]] | None:
     if raw is None:
         return None
-    if isinstance(raw, str):
-        name, arguments = raw, {}
-    elif isinstance(raw, dict) and len(raw) == 1 and isinstance(next(iter(raw.values())) or {}, dict):
-        ((name, arguments),) = raw.items()
-        arguments = arguments or {}
-    else:
-        raise SweepError(f"{path}: pruner is a name or {{name: {{arguments}}}}, got {raw!r}")
+    if isinstance(raw, dict) and len(raw) != 1:
+        raise schema.SchemaError(f"pruner must be a name or {{name: {{arguments}}}}, got {raw!r}")
+    name, arguments = (raw, {}) if isinstance(raw, str) else next(iter(raw.items()))
     if name not in PRUNERS:
-        raise SweepError(f"{path}: pruner {name!r} is not one of {', '.join(PRUNERS)}")
+        raise schema.SchemaError(f"pruner {name!r} is not one of {', '.join(PRUNERS)}")
     try:
-        make_pruner((name, arguments))
+        make_pruner((name, arguments or {}))
     except (TypeError, ValueError) as error:
-        raise SweepError(f"{path}: pruner {name}: {error}") from None
+        raise schema.SchemaError(f"pruner {name}: {error}") from None
     # Trials report val/exact_match, which a pruner compares in the study's direction.
     if search is not None and [d for d, _ in search.objectives] != ["maximize"]:
-        raise SweepError(
-            f"{path}: a pruner needs a search with one objective to maximize (it compares val/exact_match)"
-        )
-    return name, dict(arguments)
+        raise schema.SchemaError("a pruner needs a search with one objective to maximize (it compares val/exact_match)")
+    return name, dict(arguments or {})
 
 
 def make_pruner(pruner: tuple[str, dict[str, Any]] | None) -> Any:
@@ -289,51 +316,43 @@ def make_pruner(pruner: tuple[str, dict[str, Any]] | None) -> Any:
     return getattr(optuna.pruners, PRUNERS[name])(**arguments)
 
 
-def _search(path: Path, raw: Any) -> Search:
-    if not isinstance(raw, dict) or not raw.get("params"):
-        raise SweepError(f"{path}: search needs 'params' (and 'trials', 'objectives')")
-    unknown = set(raw) - {"trials", "params", "objectives", "constraints", "start"}
-    if unknown:
-        raise SweepError(f"{path}: unknown keys in search: {sorted(unknown)}")
-    trials = raw.get("trials")
-    if not isinstance(trials, int) or trials < 1:
-        raise SweepError(f"{path}: search.trials must be a positive integer, got {trials!r}")
-    for key, space in raw["params"].items():
-        ranged = isinstance(space, dict) and {"low", "high"} <= set(space) and space["low"] < space["high"]
-        if not (isinstance(space, list) and space) and not ranged:
-            raise SweepError(f"{path}: search.params.{key} must be a list of choices or {{low, high[, log]}}")
+def _search(raw: SearchFile) -> Search:
+    if raw.trials < 1:
+        raise schema.SchemaError(f"search.trials must be a positive integer, got {raw.trials!r}")
+    params: dict[str, Any] = {}
+    for key, space in raw.params.items():
+        if isinstance(space, Range) and not space.low < space.high or isinstance(space, list) and not space:
+            raise schema.SchemaError(f"search.params.{key} must be a list of choices or {{low, high[, log]}}")
+        params[key] = space if isinstance(space, list) else dataclasses.asdict(space)
+    if not params:
+        raise schema.SchemaError("search needs 'params' (and 'trials', 'objectives')")
     objectives = []
-    for objective in raw.get("objectives") or []:
-        if (
-            not isinstance(objective, dict)
-            or len(objective) != 1
-            or next(iter(objective)) not in ("minimize", "maximize")
-        ):
-            raise SweepError(
-                f"{path}: each objective is {{minimize: METRIC}} or {{maximize: METRIC}}, got {objective!r}"
+    for objective in raw.objectives:
+        if len(objective) != 1 or next(iter(objective)) not in ("minimize", "maximize"):
+            raise schema.SchemaError(
+                f"each objective is {{minimize: METRIC}} or {{maximize: METRIC}}, got {objective!r}"
             )
         ((direction, metric),) = objective.items()
-        objectives.append((direction, str(metric)))
+        objectives.append((direction, metric))
     if not 1 <= len(objectives) <= 2:
-        raise SweepError(f"{path}: search needs one or two objectives, got {len(objectives)}")
+        raise schema.SchemaError(f"search needs one or two objectives, got {len(objectives)}")
     constraints = []
-    for text in raw.get("constraints") or []:
-        match = CONSTRAINT.match(str(text))
+    for text in raw.constraints:
+        match = CONSTRAINT.match(text)
         if match is None:
-            raise SweepError(f"{path}: a constraint reads 'METRIC >= NUMBER' or 'METRIC <= NUMBER', got {text!r}")
+            raise schema.SchemaError(f"a constraint reads 'METRIC >= NUMBER' or 'METRIC <= NUMBER', got {text!r}")
         constraints.append((match.group(1), match.group(2), float(match.group(3))))
-    start = raw.get("start") or []
-    if not isinstance(start, list) or not all(isinstance(values, dict) and values for values in start):
-        raise SweepError(f"{path}: search.start must be a list of {{param: value}} mappings, got {start!r}")
-    for values in start:
+    for values in raw.start:
+        if not values:
+            raise schema.SchemaError("search.start must be a list of {param: value} mappings, got an empty one")
         for key, value in values.items():
-            space = raw["params"].get(key)
+            space = params.get(key)
             if space is None:
-                raise SweepError(f"{path}: search.start sets {key}, which is not in search.params")
+                raise schema.SchemaError(f"search.start sets {key}, which is not in search.params")
             inside = value in space if isinstance(space, list) else space["low"] <= value <= space["high"]
             if not inside:
-                raise SweepError(f"{path}: search.start's {key}: {value!r} is outside search.params.{key}: {space}")
-    return Search(trials, dict(raw["params"]), objectives, constraints, [dict(values) for values in start])
+                raise schema.SchemaError(f"search.start's {key}: {value!r} is outside search.params.{key}: {space}")
+    return Search(raw.trials, params, objectives, constraints, [dict(values) for values in raw.start])
 
 
 def metric_values(record: Mapping[str, Any], pattern: str) -> list[float]:
@@ -355,23 +374,9 @@ def _grid_points(grid: Mapping[str, Sequence[Any]]) -> Iterator[Point]:
         return
     for values in itertools.product(*(grid[k] for k in keys)):
         label = ", ".join(
-            _text(v) if len(keys) == 1 else f"{k.split('.')[-1]}={_text(v)}" for k, v in zip(keys, values)
+            flag_text(v) if len(keys) == 1 else f"{k.split('.')[-1]}={flag_text(v)}" for k, v in zip(keys, values)
         )
         yield Point(label, dict(zip(keys, values)))
-
-
-def _text(value: Any) -> str:
-    """A flag value as the command line takes it."""
-    if isinstance(value, str):
-        return value
-    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix("...").strip()
-
-
-def command_line(flags: Mapping[str, Any]) -> list[str]:
-    args: list[str] = []
-    for key, value in flags.items():
-        args += [f"--{key}", "null" if value is None else _text(value)]
-    return args
 
 
 def _display(path: Path) -> str:

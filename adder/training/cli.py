@@ -30,6 +30,7 @@ from torch.optim import Optimizer  # noqa: E402
 
 from adder.config_files import resolve_config_flags  # noqa: E402
 from adder.errors import InputError, OneLineErrors, deepest_cause, fail, first_line  # noqa: E402
+from adder.training.api import Interrupted, failure  # noqa: E402
 from adder.training.callbacks import (  # noqa: E402
     AdderCheckpoint,
     CarryProbe,
@@ -40,7 +41,6 @@ from adder.training.callbacks import (  # noqa: E402
     interrupt_signal,
     use_step_progress_bar,
 )
-from adder.training.checkpoint_io import CheckpointWriteError  # noqa: E402
 from adder.training.console import (  # noqa: E402
     fit_summary,
     quiet_inventory,
@@ -67,7 +67,6 @@ from adder.training.module import (  # noqa: E402
     DEFAULT_OPTIMIZER,
     OPTIMIZER_ARGS,
     AdderModule,
-    NonFiniteLossError,
     plain_spec,
 )
 from adder.training.provenance import header_lines, provenance  # noqa: E402
@@ -342,17 +341,17 @@ def _close_process_group() -> None:
 
 
 @training_threads()  # one torch thread unless OMP_NUM_THREADS says otherwise (adder.training.threads)
-def main(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
-    """Run the CLI (``args`` as a list for in-process use, default ``sys.argv[1:]``), with
-    ``callbacks`` added to the trainer's."""
+def run(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
+    """The CLI in-process (``args`` as a list, default ``sys.argv[1:]``), with ``callbacks`` added
+    to the trainer's; raises what adder.training.api lists instead of printing and exiting."""
     quiet_known_warnings()
     register_legacy_modules()
+    if args is None or isinstance(args, (list, tuple)):
+        args = resolve_config_flags(sys.argv[1:] if args is None else args)
+    if isinstance(args, list):
+        args, verbose = take_verbose_flag(args)
+        quiet_inventory(not verbose)
     try:
-        if args is None or isinstance(args, (list, tuple)):
-            args = resolve_config_flags(sys.argv[1:] if args is None else args)
-        if isinstance(args, list):
-            args, verbose = take_verbose_flag(args)
-            quiet_inventory(not verbose)
         cli = AdderCLI(
             AdderModule,
             AdditionDataModule,
@@ -367,16 +366,22 @@ def main(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
             parser_kwargs={sub: {"usage": HELP_USAGE, "description": HELP_DESCRIPTION} for sub in SUBCOMMANDS},
             args=args,
         )
-        _close_process_group()
-        return cli
-    except InputError as error:
-        fail(str(error))
     except MisconfigurationException as error:  # Lightning's own checks of a setting, made during a run
-        fail(first_line(error), status=2)
-    except (NonFiniteLossError, CheckpointWriteError) as error:
-        fail(str(error), status=1)
-    except OSError as error:  # a directory or file a run must write that the system refuses
-        fail(f"cannot write {error.filename or 'a run file'}: {error.strerror or first_line(error)}", status=1)
+        raise InputError(first_line(error)) from error
     except SIGTERMException:
-        # The checkpoint callback has said where it saved; exit like the signal would have.
-        raise SystemExit(128 + interrupt_signal()) from None
+        raise Interrupted(interrupt_signal()) from None
+    _close_process_group()
+    return cli
+
+
+def main(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
+    """``run``, as a command: an error is one ``error:`` line and an exit status."""
+    try:
+        return run(args, callbacks)
+    except Interrupted as stop:  # the checkpoint callback has said where it saved
+        raise SystemExit(stop.status) from None
+    except Exception as error:
+        found = failure(error)
+        if found is None:
+            raise
+        fail(*found)

@@ -1,14 +1,43 @@
-"""adder.study.runs: the console of a trial's runs is kept, and its error line found, without training."""
+"""adder.study.runs and the queue's record of a trial: errors come back as values, not as text."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from adder.study.runs import captured
+import pytest
+
+from adder.errors import InputError
+from adder.study.queue import StudyQueue, open_storage
+from adder.study.runs import captured, run_trial
+from adder.study.spec import load_experiment
+from tests.helpers.study import study_file
 
 
-def test_a_runs_output_is_captured_and_its_errors_kept() -> None:
-    with captured() as errors:
+def test_a_runs_output_is_kept_out_of_the_study_s_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    with captured():
         print("summary table")
         print("error: loss became nan at step 3", file=sys.stderr)
-    assert errors.getvalue() == "error: loss became nan at step 3\n"
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_trial_s_bad_flag_raises_the_training_api_s_error(tmp_path: Path) -> None:
+    experiment = load_experiment(study_file(tmp_path, "bad", points=[{"label": "x", "model.hidden_size": 0}]))
+    flags = experiment.flags(experiment.points[0], quick=False)
+    with pytest.raises(InputError, match="hidden_size must be a positive integer"):
+        run_trial(experiment, flags, 0, tmp_path / "runs" / "bad" / "x" / "seed0", quick=False)
+
+
+def test_a_failed_trial_stores_its_message_and_the_study_goes_on(tmp_path: Path) -> None:
+    points = [{"label": "zero", "model.hidden_size": 0}, {"label": "nan", "optimizer.lr": float("nan")}]
+    experiment = load_experiment(study_file(tmp_path, "failing", points=points))
+    storage = open_storage(None, tmp_path / "failing.journal")
+    queue = StudyQueue(experiment, storage, tmp_path / "runs", quick=False)
+    queue.enqueue_grid()
+    lines: list[str] = []
+    assert queue.work(out=lines.append) == 2
+    zero, nan = sorted(queue.trials(), key=lambda t: t.number)
+    assert zero.state.name == nan.state.name == "FAIL"
+    assert zero.user_attrs["error"].startswith("hidden_size must be a positive integer")
+    assert "lr" in nan.user_attrs["error"] and "\n" not in nan.user_attrs["error"]
+    assert lines[0] == f"failing: zero seed 0 ... failed: {zero.user_attrs['error']}"

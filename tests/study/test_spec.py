@@ -11,7 +11,8 @@ import yaml
 from adder import config_files
 from adder.config_files import STUDY_DIR
 from adder.study.runs import config_args
-from adder.study.spec import SweepError, command_line, load_experiment, metric_value
+from adder.study.spec import SweepError, load_experiment, metric_value
+from adder.training.api import command_line
 from tests.helpers.study import study_file
 
 EXPERIMENTS = sorted(STUDY_DIR.glob("*.yaml"))
@@ -64,7 +65,7 @@ def test_a_start_point_outside_the_search_is_refused(tmp_path: Path, start: obje
     with pytest.raises(SweepError, match=re.escape(message)):
         load_experiment(study_file(tmp_path, "bad_start", search=search))
     search["begin"] = search.pop("start")  # a misspelt key is refused, not ignored
-    with pytest.raises(SweepError, match=re.escape("unknown keys in search: ['begin']")):
+    with pytest.raises(SweepError, match=re.escape("unknown key 'begin' in search (known: params, trials,")):
         load_experiment(study_file(tmp_path, "bad_start", search=search))
 
 
@@ -132,8 +133,8 @@ def test_a_point_trains_on_its_own_config_after_the_study_s(tmp_path: Path) -> N
         tmp_path, "own", config="binary", points=[{"label": "G", "config": "gru", "model.hidden_size": 8}]
     )
     experiment = load_experiment(path)
-    base, flags = config_args(experiment, experiment.flags(experiment.points[0], quick=False))
-    assert base == ["--config", "binary", "--config", "gru"]  # the point's config wins over the study's
+    configs, flags = config_args(experiment, experiment.flags(experiment.points[0], quick=False))
+    assert configs == ["binary", "gru"]  # the point's config wins over the study's
     assert "config" not in flags and flags["model.hidden_size"] == 8  # flags come after both
     bad = study_file(tmp_path, "bad", points=[{"label": "X", "config": "no_such_recipe"}])
     with pytest.raises(SweepError, match="point X's config 'no_such_recipe'"):
@@ -142,5 +143,33 @@ def test_a_point_trains_on_its_own_config_after_the_study_s(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("columns", ["test/exact_match/*/10", [3], [""]])
 def test_columns_are_a_list_of_metric_names(tmp_path: Path, columns: object) -> None:
-    with pytest.raises(SweepError, match="columns is a list of metric names"):
+    with pytest.raises(SweepError, match=re.escape("columns must be a list of metric names (with * for any part)")):
         load_experiment(study_file(tmp_path, "cols", grid={"model.hidden_size": [8]}, columns=columns))
+
+
+def test_a_misspelt_key_is_refused_naming_the_key_and_the_file(tmp_path: Path) -> None:
+    path = study_file(tmp_path, "typo", grid={"model.hidden_size": [8]}, sedes=[0, 1])
+    with pytest.raises(SweepError) as raised:
+        load_experiment(path)
+    assert str(raised.value) == f"{path}: unknown key 'sedes' (did you mean 'seeds'?)"
+    path = study_file(tmp_path, "typo", search={"params": {"model.hidden_size": {"low": 4, "hihg": 8}}, "trials": 2})
+    with pytest.raises(SweepError, match=re.escape("unknown key 'hihg' in search.params.model.hidden_size")):
+        load_experiment(path)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"seeds": [0, "one"]}, "seeds must be a list of integers >= 0, got [0, 'one']"),
+        ({"seeds": [-1]}, "seeds must be a list of integers >= 0, got [-1]"),
+        ({"samples": "yes"}, "samples must be true or false, got 'yes'"),
+        ({"points": [{"model.hidden_size": 8}]}, "points[0] needs a label"),
+        ({"grid": {"model.hidden_size": 8}}, "grid.model.hidden_size must be a list of (anything), got 8"),
+        ({"title": 2}, "title must be a string or null, got 2"),
+    ],
+)
+def test_each_value_is_checked_against_its_field_s_type(tmp_path: Path, fields: dict, message: str) -> None:
+    path = study_file(tmp_path, "typed", **{"grid": {"model.hidden_size": [8]}, **fields})
+    with pytest.raises(SweepError) as raised:
+        load_experiment(path)
+    assert str(raised.value) == f"{path}: {message}"
