@@ -1,5 +1,5 @@
 """Train the default recipe for each cell and seed, then measure exact match far beyond the
-training length. Writes a markdown table (docs/results_history.md uses its output).
+training length. Writes a markdown table (`--out docs/generated/NAME.md`; the results pages include or cite it).
 
     python scripts/length_generalisation.py                       # decimal: rnn/lstm/gru x seeds 0-2
     python scripts/length_generalisation.py --config binary --lengths 20 200 2000
@@ -88,6 +88,32 @@ def cpu_name() -> str:
     return platform.machine()
 
 
+def table_header(lengths: list[int], kinds: list[str]) -> list[str]:
+    """The first two lines of the results table: one column per kind and length."""
+    header = ["cell", "seed", "params", "steps", "fit s"] + [f"{k} {n}" for n in lengths for k in kinds]
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+
+def suites_note(size: int, kinds: list[str]) -> str:
+    """The sentence under the results table that says how large each suite is."""
+    sized = ", ".join(k for k in kinds if k != "edge")
+    suites = "; ".join(part for part in (sized, "8 edge" if "edge" in kinds else "") if part)
+    return f"Exact match in %, {size} problems per suite ({suites})."
+
+
+def bounds_table(wrong: dict[tuple[str, int], list[int]]) -> list[str]:
+    """Per cell and length: the digits checked over every suite and seed, the wrong ones, and the
+    95% upper bound on the per-digit error rate they give."""
+    lines = [
+        "| cell | digits | digits checked | wrong digits | per-digit error, 95% upper bound |",
+        "|---|---|---|---|---|",
+    ]
+    for (cell, length), (errors, digits) in wrong.items():
+        bound = error_rate_upper_bound(errors, digits)
+        lines.append(f"| {cell} | {length:,} | {digits:,} | {errors:,} | {bound:.2g} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", help="config on top of the defaults: a shipped name (binary) or a file")
@@ -108,8 +134,7 @@ def main() -> None:
         args.keep.mkdir(parents=True, exist_ok=True)
     wrong: dict[tuple[str, int], list[int]] = {}  # (cell, length) -> [wrong digits, digits]
 
-    header = ["cell", "seed", "params", "steps", "fit s"] + [f"{k} {n}" for n in args.lengths for k in args.kinds]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = table_header(args.lengths, args.kinds)
     for cell in args.cells:
         for seed in args.seeds:
             with tempfile.TemporaryDirectory() as tmp:
@@ -130,18 +155,11 @@ def main() -> None:
             print(lines[-1], flush=True)
     table = "\n".join(lines)
     machine = f"{cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
-    sized = ", ".join(k for k in args.kinds if k != "edge")
-    suites = "; ".join(part for part in (sized, "8 edge" if "edge" in args.kinds else "") if part)
-    text = f"{table}\n\nExact match in %, {args.size} problems per suite ({suites}). {machine}.\n"
-    bounds = [
-        "| cell | digits | digits checked | wrong digits | per-digit error, 95% upper bound |",
-        "|---|---|---|---|---|",
-    ]
-    for (cell, length), (errors, digits) in wrong.items():
-        bound = error_rate_upper_bound(errors, digits)
-        bounds.append(f"| {cell} | {length:,} | {digits:,} | {errors:,} | {bound:.2g} |")
+    text = f"{table}\n\n{suites_note(args.size, args.kinds)} {machine}.\n"
     seeds = ", ".join(map(str, args.seeds))
-    text += f"\n{chr(10).join(bounds)}\n\nEvery suite above of seeds {seeds} together, per cell and length.\n"
+    text += (
+        f"\n{chr(10).join(bounds_table(wrong))}\n\nEvery suite above of seeds {seeds} together, per cell and length.\n"
+    )
     print("\n" + text)
     if args.out:
         args.out.write_text(text)

@@ -1,4 +1,4 @@
-"""Screenshots of TensorBoard's tabs over a log directory, for the README.
+"""Screenshots of TensorBoard's tabs over a log directory, for the docs (docs/logging.md shows them).
 
     python scripts/tensorboard_screenshots.py LOGDIR scalars text images --out docs/tensorboard
     python scripts/tensorboard_screenshots.py sweeps/learning_rate hparams --out docs/tensorboard --prefix study_
