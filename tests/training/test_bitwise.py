@@ -1,6 +1,8 @@
 """The default ``adder fit`` trains the same weights, bit for bit, as the version that made
-tests/fixtures/default_fit_30_steps.pt (see tests/fixtures/README.md): a refactoring of the
-training layer must not change what the default recipe learns."""
+tests/fixtures/default_fit_30_steps/ (see tests/fixtures/README.md): a refactoring of the
+training layer must not change what the default recipe learns. Float kernels round differently on
+different CPUs (an AMD EPYC and an Intel Xeon with AVX-512 give weights 1e-7 apart), so that
+version made one reference per kind of CPU, and the fit must equal one of them exactly."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import torch
 
 from tests.helpers.cli import run_cli
 
-REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "default_fit_30_steps.pt"
+REFERENCES = Path(__file__).resolve().parents[1] / "fixtures" / "default_fit_30_steps"
 
 
 @pytest.fixture
@@ -29,7 +31,11 @@ def one_thread() -> Iterator[None]:
 def test_the_default_fit_trains_the_reference_weights(tmp_path: Path) -> None:
     cli = run_cli("fit", tmp_path, "--trainer.max_steps", "30")
     trained = cli.trainer.lightning_module.state_dict()
-    reference = torch.load(REFERENCE, weights_only=True)
-    assert sorted(trained) == sorted(reference)
-    different = [key for key, value in reference.items() if not torch.equal(trained[key], value)]
-    assert not different, f"the default fit's weights changed: {different}"
+    references = {path.stem: torch.load(path, weights_only=True) for path in sorted(REFERENCES.glob("*.pt"))}
+    assert len(references) >= 2 and all(sorted(trained) == sorted(ref) for ref in references.values())
+    same = [cpu for cpu, ref in references.items() if all(torch.equal(trained[k], v) for k, v in ref.items())]
+    assert same, (
+        f"the default fit's weights equal none of the references ({', '.join(references)}): either the "
+        "training changed, or this CPU rounds differently from those; tests/fixtures/README.md says how "
+        "to make this CPU's reference with the reference commit"
+    )
