@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,9 @@ def write_report(experiment: Experiment, trials: Sequence[FrozenTrial], docs_dir
 def _grid_table(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]]) -> list[str]:
     header = ["point", "parameters", "seeds", "steps", "fit time (s)", f"`{experiment.metric}`"]
     header += [f"`{column}`" + (" (worst)" if "*" in column else "") for column in experiment.columns]
+    verified = any("verdict" in r for records in grouped.values() for r in records)
+    if verified:  # the study's args hold verify_after_fit
+        header.append("proved")
     if experiment.reference:
         header.append("seed document")
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
@@ -119,6 +122,8 @@ def _grid_table(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]]
         for column in experiment.columns:  # each seed's worst match, then mean (range) over the seeds
             worst = [min(found) for r in records if (found := metric_values(r, column))]
             row.append(summary(worst, scale=100, unit="%"))
+        if verified:
+            row.append(proved_cell(records))
         if experiment.reference:
             row.append(experiment.reference.get(point.label, "—"))
         lines.append("| " + " | ".join(row) + " |")
@@ -126,6 +131,15 @@ def _grid_table(experiment: Experiment, grouped: dict[str, list[dict[str, Any]]]
     if experiment.reference_note:
         lines += [experiment.reference_note, ""]
     return lines
+
+
+def proved_cell(records: Sequence[Mapping[str, Any]]) -> str:
+    """How many of a point's seeds ``adder verify`` proved, of those it judged, and the others' verdicts."""
+    verdicts = [r["verdict"] for r in records if "verdict" in r]
+    if not verdicts:
+        return "—"
+    others = sorted({v for v in verdicts if v != "proved"})
+    return f"{verdicts.count('proved')}/{len(verdicts)}" + (f" ({', '.join(others)})" if others else "")
 
 
 def _search_table(experiment: Experiment, trials: Sequence[FrozenTrial]) -> list[str]:

@@ -110,6 +110,7 @@ def run_trial(
             "steps": fitted.step,
             "fit_seconds": round(fitted.seconds, 1),
             "num_parameters": fitted.num_parameters,
+            **({"verdict": fitted.verdict} if fitted.verdict is not None else {}),
             **_tested(experiment, run_dir),
             "run_dir": str(run_dir),
             "command": "adder fit "

@@ -55,6 +55,7 @@ class FitRecord:
     seconds: float  # time spent fitting, over every part of a resumed run
     num_parameters: int
     metrics: dict[str, float] = field(default_factory=dict)  # val/..., train/... (train/fit_seconds, ...)
+    verdict: str | None = None  # --verify_after_fit's last: "proved", "counterexample" or "undecided"
 
 
 def fit(
@@ -70,7 +71,7 @@ def fit(
     from adder.training.callbacks import FitSummary
     from adder.training.cli import run
 
-    start = time.perf_counter()
+    start, started = time.perf_counter(), time.time()
     cli = run(["fit", *arguments(config, overrides)], callbacks)
     trainer = cli.trainer
     summaries = [c for c in trainer.callbacks if isinstance(c, FitSummary)]
@@ -79,15 +80,37 @@ def fit(
     metrics = {**_floats(trainer.callback_metrics), **(summaries[0].summary() if summaries else {})}
     checkpoint = trainer.checkpoint_callback
     best, last = (getattr(checkpoint, name, "") for name in ("best_model_path", "last_model_path"))
+    run_dir = Path(trainer.log_dir or trainer.default_root_dir)
+    verdict = _verdict_since(run_dir, started)
+    if verdict is not None:
+        metrics["verify/proved"] = float(verdict == "proved")
     return FitRecord(
-        run_dir=Path(trainer.log_dir or trainer.default_root_dir),
+        run_dir=run_dir,
         best_checkpoint=Path(best) if best else None,
         last_checkpoint=Path(last) if last else None,
         step=int(trainer.global_step),
         seconds=seconds,
         num_parameters=count_parameters(cli.model.model),
         metrics={**metrics, "train/fit_seconds": round(seconds, 1)},
+        verdict=verdict,
     )
+
+
+def _verdict_since(run_dir: Path, started: float) -> str | None:
+    """The verdict --verify_after_fit recorded in ``run_dir`` since ``started`` (an earlier part of
+    a resumed run may have left one), or None."""
+    import json
+
+    from adder.models.checkpoints import VERIFY_RECORD
+
+    path = run_dir / VERIFY_RECORD
+    try:
+        if path.stat().st_mtime < started:
+            return None
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record.get("status") if isinstance(record, dict) else None
 
 
 def test(

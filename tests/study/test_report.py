@@ -95,3 +95,33 @@ def test_a_grid_report_shows_each_column_s_worst_suite_per_seed(tmp_path: Path) 
     assert header.endswith("| `test/exact_match/random/10` | `test/exact_match/*/10` (worst) |")
     # fit time 4 (3-5) s; random 95.00% (90-100); worst per seed 50% and 90%: 70.00% (50.00-90.00)
     assert row.endswith("| 4 (3-5) | 95.00% (90.00-100.00) | 70.00% (50.00-90.00) |")
+
+
+def test_a_grid_report_says_how_many_seeds_verify_proved_when_its_runs_were_verified(tmp_path: Path) -> None:
+    spec = {"name": "proofs", "points": [{"label": "A", "model.hidden_size": 8}], "seeds": [0, 1]}
+    spec["metric"] = "test/exact_match/random/10"
+    (tmp_path / "proofs.yaml").write_text(yaml.safe_dump(spec))
+    experiment = load_experiment(tmp_path / "proofs.yaml")
+    base = {"steps": 5, "fit_seconds": 3.0, "num_parameters": 99, "curves": {}, "metrics": {}}
+    records = [
+        {**base, "seed": 0, "command": "adder fit # 0", "verdict": "proved"},
+        {**base, "seed": 1, "command": "adder fit # 1", "verdict": "undecided"},
+    ]
+    trial = optuna.trial.create_trial(
+        params={"point": "A", "seed": 0},
+        distributions={
+            "point": optuna.distributions.CategoricalDistribution(["A"]),
+            "seed": optuna.distributions.CategoricalDistribution([0, 1]),
+        },
+        value=1.0,
+        user_attrs={"point": "A", "records": records},
+    )
+    report = write_report(experiment, [trial], tmp_path / "docs", "adder sweep proofs").read_text()
+    header = next(line for line in report.splitlines() if line.startswith("| point"))
+    row = next(line for line in report.splitlines() if line.startswith("| A "))
+    assert header.endswith("| proved |") and row.endswith("| 1/2 (undecided) |")
+    # Runs without a verdict (no verify_after_fit in the study's args): no such column.
+    for record in records:
+        del record["verdict"]
+    report = write_report(experiment, [trial], tmp_path / "docs", "adder sweep proofs").read_text()
+    assert "proved" not in next(line for line in report.splitlines() if line.startswith("| point"))

@@ -113,3 +113,20 @@ def test_failure_words_a_run_s_errors_as_the_command_does() -> None:
     assert failure(denied) == ("cannot write /runs/x: Permission denied", 1)
     assert failure(InputError("bad")) == ("bad", 2)
     assert failure(KeyError("a bug")) is None  # not a run's failure: its traceback stays
+
+
+@pytest.mark.slow
+def test_a_fit_that_verifies_returns_its_verdict_and_a_resumed_one_does_not(tmp_path: Path) -> None:
+    flags = {**TINY, "trainer.max_steps": 3, "trainer.default_root_dir": str(tmp_path)}
+    record = fit("rnn", **flags, verify_after_fit=5)
+    assert record.verdict in ("counterexample", "undecided")  # 3 steps do not make an adder
+    assert record.metrics["verify/proved"] == 0.0
+    # The run's verify.json is the first fit's: a fit on from it that verifies nothing (its config.yaml
+    # says verify_after_fit: 5, the flag turns it off) has no verdict.
+    more = fit(
+        record.run_dir / "config.yaml",
+        ckpt_path=record.last_checkpoint,
+        verify_after_fit=None,
+        **{"trainer.max_steps": 6},
+    )
+    assert more.verdict is None and "verify/proved" not in more.metrics
