@@ -19,7 +19,10 @@ def after_fit(trainer: L.Trainer, model: L.LightningModule, datamodule: L.Lightn
         print(fit_summary(trainer, run_dir), file=sys.stderr)
     if config.get("test_after_fit"):
         then_test(trainer, model, datamodule)
-    if config.get("verify_after_fit") is not None:
+    if config.get("verify_after_fit") is not None and trainer.fast_dev_run:
+        if trainer.is_global_zero:  # a smoke run of the code saves no checkpoint to verify
+            print("note: not verifying: a fast_dev_run saves no checkpoint", file=sys.stderr)
+    elif config.get("verify_after_fit") is not None:
         rounds, steps = config.get("verify_refine") or 0, config.get("verify_refine_steps") or 250
         then_verify(trainer, model, datamodule, config.verify_after_fit, rounds, steps)
 

@@ -125,3 +125,17 @@ def test_fit_trains_on_from_each_verdict_for_the_rounds_asked(tmp_path: Path) ->
     assert [value for _, value in found["verify/round"]] == [0.0, 1.0]
     assert [step for step, _ in found["verify/round"]] == [6, 8]  # the round trained two steps on
     assert all(value == 0.0 for _, value in found["verify/proved"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_recipe_adder_verify_proves_ends_its_fit_with_the_verdict(
+    verify: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """configs/recipes/smallest_binary.yaml says verify_after_fit: a fit of it ends with the
+    verdict (here of a 3-step model), unless --verify_after_fit null turns it off."""
+    off = [] if verify else ["--verify_after_fit", "null"]
+    run_cli("fit", tmp_path, "--config", "smallest_binary", "--trainer.max_steps", "3", *off)
+    err = capsys.readouterr().err
+    assert any(line.startswith(("proved", "counterexample", "undecided")) for line in err.splitlines()) == verify
+    assert (run_dirs(tmp_path)[-1] / "verify.json").is_file() == verify
