@@ -86,6 +86,7 @@ def test_installed_package_gives_the_adder_command_with_its_configs(tmp_path: Pa
         printed = installed(script, "fit", flag, name, "--print_config")
         assert printed.returncode == 0, printed.stderr
         assert f"cell: {name}" in printed.stdout
-    assert (target / "adder" / "configs" / "experiments" / "hidden_size.yaml").is_file()  # shipped inside
+    assert (target / "adder" / "configs" / "studies" / "hidden_size.yaml").is_file()  # shipped inside
+    assert (target / "adder" / "configs" / "recipes" / "gru.yaml").is_file()
     study = installed(script, "sweep", "no_such_study")
     assert study.returncode == 2 and "hidden_size" in study.stderr  # the shipped studies are listed
