@@ -22,7 +22,6 @@ STORAGES = EXPERIMENTS / "storages"
 #: Reports whose storage was not committed when they were written and is lost: rebuilding one
 #: means rerunning the study (docs/experiments/README.md, "Which reports can be rebuilt").
 WITHOUT_STORAGE = {
-    "cell": "its rerun is over 15 minutes on the shared 2-core machine (472 s alone with 2 threads)",
     "smallest_adder": "a search of hours (3669 s with 2 workers, after a first sitting of 94 minutes)",
     "smallest_adder_constant_lr": "a search of hours (1676 s of its last sitting alone)",
 }
