@@ -8,6 +8,7 @@ from adder.training.objectives.initial_state_noise import InitialStateNoise
 from adder.training.objectives.replay import ReplayHardest
 from adder.training.objectives.replay_sums import ReplaySums
 from adder.training.objectives.state_spread import StateSpread
+from adder.training.objectives.step_contraction import StepContraction
 from adder.training.objectives.step_noise import StepNoise
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "ReplaySums",
     "StateSpread",
     "StepContext",
+    "StepContraction",
     "StepNoise",
     "StepResult",
     "default_objectives",

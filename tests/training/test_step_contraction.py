@@ -1,0 +1,73 @@
+"""StepContraction: 0 for a step that forgets its state, the Jacobian's size for one that keeps it,
+added to the loss with its weight, refused where the state is not one layer's."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from adder.models import MLPAdder, RecurrentAdder
+from adder.problems.samplers import ProblemSampler, make_generator
+from adder.training.module import AdderModule
+from adder.training.objectives import StepContraction
+from adder.training.objectives.step_contraction import step_contraction_loss
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*reference is not registered on the model yet.*")
+
+
+def batch(size: int = 16) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return ProblemSampler(num_digits=6, min_digits=1, weights={"digits": 1.0}).sample(size, make_generator(0))
+
+
+def rnn(hidden: int = 8) -> RecurrentAdder:
+    torch.manual_seed(0)
+    return RecurrentAdder("rnn", hidden_size=hidden, input_size=4)
+
+
+def test_a_step_that_ignores_its_state_contracts_fully_and_a_linear_one_by_its_jacobian() -> None:
+    a, b, _ = batch()
+    net = rnn()
+    with torch.no_grad():
+        net.rnn.weight_hh_l0.zero_()  # the next state reads the digit pair alone
+        states = net.states(a, b)[0]
+        noise = 0.3 * torch.randn(states.shape[0], states.shape[1] - 1, states.shape[2])
+        assert float(step_contraction_loss(states, a, b, net, noise)) == pytest.approx(0.0, abs=1e-12)
+        # A tiny recurrent weight s * I: tanh is about linear there, the step scales a disturbance by s.
+        net.rnn.weight_hh_l0.copy_(0.5 * torch.eye(8))
+        net.rnn.weight_ih_l0.zero_()
+        net.rnn.bias_ih_l0.zero_()
+        net.rnn.bias_hh_l0.zero_()
+        states = net.states(a, b)[0]
+        small = 1e-4 * noise
+        assert float(step_contraction_loss(states, a, b, net, small)) == pytest.approx(0.25, rel=1e-3)
+
+
+def test_the_module_adds_the_weighted_loss_and_trains_its_gradient() -> None:
+    data = batch(32)
+    losses = {}
+    for weight in (0.0, 5.0):
+        module = AdderModule(rnn(), [StepContraction(weight, std=0.3)])
+        losses[weight] = module.training_step(data, 0)
+    assert float(losses[5.0].detach()) > float(losses[0.0].detach())
+    losses[5.0].backward()
+    assert module.model.rnn.weight_hh_l0.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("net", "message"),
+    [
+        (MLPAdder(num_digits=3), "with a state"),
+        (RecurrentAdder("lstm", hidden_size=8), "one-layer RNN or GRU"),
+        (RecurrentAdder("rnn", hidden_size=8, num_layers=2), "one-layer RNN or GRU"),
+    ],
+)
+def test_it_is_refused_where_the_state_is_not_one_layer_s(net: torch.nn.Module, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        StepContraction().check(net)
+
+
+def test_a_zero_std_or_a_negative_weight_is_refused() -> None:
+    with pytest.raises(ValueError, match="std must be > 0"):
+        StepContraction(std=0.0)
+    with pytest.raises(ValueError, match="weight must be >= 0"):
+        StepContraction(weight=-1.0)
