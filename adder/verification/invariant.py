@@ -47,6 +47,8 @@ FRAME_SLACK = 1e-8
 FRAME_MEMORY = 2 * 2**30
 #: Pieces a box may be cut into.
 MAX_PIECES = 4096
+#: The largest state whose boxes are cut into fewer than MAX_PIECES pieces, on the whole (schedule).
+SMALL_STATE = 16
 #: The longest side a piece of a box may have, coarsest first (inf: boxes are not cut).
 PIECES = (float("inf"), 0.1, 0.03)
 
@@ -430,8 +432,12 @@ def frame_bytes(base: int, state_size: int, history: int) -> float:
 
 
 def schedule(base: int, state_size: int, longest: int = 12) -> list[Plan]:
-    """Plans in the order of their cost: sets checked times the size of each (a box cut into
-    pieces counts as ten times the sets per step of cutting finer)."""
+    """Plans in the order of their cost: sets checked times the size of each. A box cut into
+    pieces counts as ten times the sets per step of cutting finer where the state is small; a
+    state of more than SMALL_STATE coordinates is cut into the most pieces allowed (MAX_PIECES) at
+    once, so each step of cutting counts that many times (docs/verification.md: on the default
+    RNN's state of 64 the first plan with pieces ran past the time limit, and no plan by last
+    digit pairs was reached)."""
     sums, pairs = 2 * base - 1, base * base
     plans = [
         Plan(h, w, e, piece)
@@ -443,7 +449,7 @@ def schedule(base: int, state_size: int, longest: int = 12) -> list[Plan]:
 
     def cost(plan: Plan) -> float:
         sets = 2 * float(pairs) ** (plan.history + plan.exact) * float(sums) ** (plan.window - plan.exact)
-        sets *= 10.0 ** PIECES.index(plan.piece)
+        sets *= (10.0 if state_size <= SMALL_STATE else float(MAX_PIECES)) ** PIECES.index(plan.piece)
         sets += float(pairs) ** (plan.history + plan.window - 1)  # from the zero state
         return sets * (1 + plan.window) * state_size
 

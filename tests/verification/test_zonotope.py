@@ -86,3 +86,15 @@ def test_no_plan_needs_more_frame_memory_than_allowed() -> None:
     plans = schedule(10, 64)
     assert plans and all(frame_bytes(10, 64, plan.history) <= FRAME_MEMORY for plan in plans)
     assert max(plan.history for plan in plans) < max(plan.history for plan in schedule(2, 6))
+
+
+def test_a_large_state_tries_boxes_per_last_digit_pair_before_cutting_boxes_into_pieces() -> None:
+    from adder.verification.invariant import Plan, schedule
+
+    def first_cut(plans: list[Plan]) -> int:
+        return next(i for i, p in enumerate(plans) if p.piece < float("inf"))
+
+    large, small = schedule(10, 64), schedule(2, 6)
+    history_first = next(i for i, p in enumerate(large) if p.history > 0)
+    assert history_first < first_cut(large)  # the default RNN: per carry and last pair, then pieces
+    assert first_cut(small) < next(i for i, p in enumerate(small) if p.history >= 2)  # unchanged below
