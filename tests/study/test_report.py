@@ -80,15 +80,7 @@ def test_a_grid_report_shows_each_column_s_worst_suite_per_seed(tmp_path: Path) 
         {"seed": 1, "steps": 5, "fit_seconds": 5.0, "num_parameters": 99, "command": "adder fit # 1", "curves": {},
          "metrics": {"test/exact_match/random/10": 0.9, "test/exact_match/edge/10": 1.0}},
     ]  # fmt: skip
-    trial = optuna.trial.create_trial(
-        params={"point": "A", "seed": 0},
-        distributions={
-            "point": optuna.distributions.CategoricalDistribution(["A"]),
-            "seed": optuna.distributions.CategoricalDistribution([0, 1]),
-        },
-        value=1.0,
-        user_attrs={"point": "A", "records": records},
-    )
+    trial = point_a_trial(records)
     report = write_report(experiment, [trial], tmp_path / "docs", "adder sweep cols").read_text()
     header = next(line for line in report.splitlines() if line.startswith("| point"))
     row = next(line for line in report.splitlines() if line.startswith("| A "))
@@ -107,15 +99,7 @@ def test_a_grid_report_says_how_many_seeds_verify_proved_when_its_runs_were_veri
         {**base, "seed": 0, "command": "adder fit # 0", "verdict": "proved"},
         {**base, "seed": 1, "command": "adder fit # 1", "verdict": "undecided"},
     ]
-    trial = optuna.trial.create_trial(
-        params={"point": "A", "seed": 0},
-        distributions={
-            "point": optuna.distributions.CategoricalDistribution(["A"]),
-            "seed": optuna.distributions.CategoricalDistribution([0, 1]),
-        },
-        value=1.0,
-        user_attrs={"point": "A", "records": records},
-    )
+    trial = point_a_trial(records)
     report = write_report(experiment, [trial], tmp_path / "docs", "adder sweep proofs").read_text()
     header = next(line for line in report.splitlines() if line.startswith("| point"))
     row = next(line for line in report.splitlines() if line.startswith("| A "))
@@ -125,3 +109,16 @@ def test_a_grid_report_says_how_many_seeds_verify_proved_when_its_runs_were_veri
         del record["verdict"]
     report = write_report(experiment, [trial], tmp_path / "docs", "adder sweep proofs").read_text()
     assert "proved" not in next(line for line in report.splitlines() if line.startswith("| point"))
+
+
+def point_a_trial(records: list[dict[str, object]]) -> optuna.trial.FrozenTrial:
+    """A finished trial of point "A" over seeds 0 and 1, holding ``records``."""
+    return optuna.trial.create_trial(
+        params={"point": "A", "seed": 0},
+        distributions={
+            "point": optuna.distributions.CategoricalDistribution(["A"]),
+            "seed": optuna.distributions.CategoricalDistribution([0, 1]),
+        },
+        value=1.0,
+        user_attrs={"point": "A", "records": records},
+    )
