@@ -14,6 +14,7 @@ Lightning only when it trains, so ``adder.training`` can export it cheaply.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -99,8 +100,6 @@ def fit(
 def _verdict_since(run_dir: Path, started: float) -> str | None:
     """The verdict --verify_after_fit recorded in ``run_dir`` since ``started`` (an earlier part of
     a resumed run may have left one), or None."""
-    import json
-
     from adder.models.checkpoints import VERIFY_RECORD
 
     path = run_dir / VERIFY_RECORD

@@ -12,17 +12,10 @@ from adder.training import FitRecord, Interrupted, fit
 from adder.training.api import arguments, failure
 from adder.training.module import NonFiniteLossError
 from tests.helpers.cli import QUIET
+from tests.helpers.study import TINY as STUDY_TINY
 
-TINY = {
-    "data.num_digits": 3,
-    "data.batch_size": 32,
-    "data.val_size": 20,
-    "data.test_size": 20,
-    "data.test_lengths": [3],
-    "model.hidden_size": 8,
-    "model.input_size": 4,
-    "trainer.val_check_interval": 3,
-    "early_stopping.target": None,
+#: The studies' tiny fit without its step count (each test gives its own), and quiet.
+TINY = {key: value for key, value in STUDY_TINY.items() if key != "trainer.max_steps"} | {
     "trainer.enable_progress_bar": False,
     "trainer.enable_model_summary": False,
 }

@@ -1,8 +1,8 @@
 """The default ``adder fit`` trains the same weights, bit for bit, as the version that made
 tests/fixtures/default_fit_30_steps/ (see tests/fixtures/README.md): a refactoring of the
 training layer must not change what the default recipe learns. Float kernels round differently on
-different CPUs (an AMD EPYC and an Intel Xeon with AVX-512 give weights 1e-7 apart), so that
-version made one reference per kind of CPU, and the fit must equal one of them exactly."""
+different CPUs (tests/fixtures/README.md), so that version made one reference per kind of CPU,
+and the fit must equal one of them exactly."""
 
 from __future__ import annotations
 
