@@ -57,7 +57,5 @@ def then_verify(
     ``rounds`` (--verify_refine), train on from what it found and verify again (adder.training.refine)."""
     from adder.training.refine import verify_and_refine
 
-    checkpoint_after_fit(trainer, "--verify_after_fit")  # refused before a round starts
-    verify_and_refine(
-        trainer, model, datamodule, lambda: checkpoint_after_fit(trainer, "--verify_after_fit"), seconds, rounds, steps
-    )
+    best = checkpoint_after_fit(trainer, "--verify_after_fit")
+    verify_and_refine(trainer, model, datamodule, best, seconds, rounds, steps)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import lightning as L
@@ -79,16 +78,16 @@ def verify_and_refine(
     trainer: L.Trainer,
     module: L.LightningModule,
     datamodule: L.LightningDataModule,
-    checkpoint: Callable[[], str],
+    checkpoint: str,
     seconds: float,
     rounds: int = 0,
     steps: int = 250,
 ) -> Verdict | None:
-    """Verify ``checkpoint()`` (the fit's); while it is not proved and rounds are left, train on
+    """Verify ``checkpoint`` (the fit's); while it is not proved and rounds are left, train on
     ``steps`` more steps with the verdict's sums replayed, from ``last.ckpt`` (optimizer and
     schedule restored, the schedule stretched over the new length as a resumed fit does), and
     verify the new last checkpoint. Returns the last verdict (None on ranks other than the first)."""
-    path = checkpoint()
+    path = checkpoint
     for round_number in range(rounds + 1):
         found = _judge(trainer, path, seconds, round_number)
         more = found is not None and found.status != PROVED and round_number < rounds

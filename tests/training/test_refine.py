@@ -54,7 +54,7 @@ def test_rounds_train_on_with_the_wrong_sums_and_log_each_verdict(tmp_path: Path
         val_check_interval=3,
     )
     trainer.fit(module, datamodule=data)
-    found = verify_and_refine(trainer, module, data, lambda: checkpoints.last_model_path, seconds=10, rounds=2, steps=2)
+    found = verify_and_refine(trainer, module, data, checkpoints.last_model_path, seconds=10, rounds=2, steps=2)
     assert found is not None and found.status == COUNTEREXAMPLE  # 7 steps do not make an adder
     assert trainer.global_step == 3 + 2 + 2  # two rounds of two steps each
     (replay,) = [o for o in module.objectives if isinstance(o, ReplaySums)]
