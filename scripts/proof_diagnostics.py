@@ -4,6 +4,7 @@ how a class's region contracts under the analysis compared with sampled states.
     python scripts/proof_diagnostics.py plans CKPT 0,2,1 0,2,2     # history,window,exact: margin, time
     python scripts/proof_diagnostics.py spread CKPT                # states per carry and last k pairs
     python scripts/proof_diagnostics.py contraction CKPT           # a carry's region, stepped
+    python scripts/proof_diagnostics.py rounds CKPT 1,1,1          # one plan's boxes widened to the end
 
 ``plans`` runs :class:`adder.verification.invariant.Prover` on each plan alone (no search for a
 counterexample) and prints whether it proved, the worst margin, rounds, sets and seconds.
@@ -11,7 +12,10 @@ counterexample) and prints whether it proved, the worst margin, rounds, sets and
 many classes of (carry, last k digit pairs) were seen and the largest and median spread (max norm)
 of their states. ``contraction`` steps the carry-0 region (as ``verify`` guesses it) along runs of
 four digit pairs (one that makes no carry, one that makes one, two that pass one on), and prints the analysis's radius after each step next to that of 2000 points
-of the region stepped one by one.
+of the region stepped one by one. ``rounds`` runs one plan past a failed margin (``prove`` stops at
+the first): each round, the worst margin against the boxes of that round and how far the boxes were
+widened, until they are inductive; a margin above 0 in the first round only says the sampled boxes
+held there, not that the plan is close to a proof.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import torch
 
 from adder.models.checkpoints import load_adder
 from adder.verification.elman import ElmanAdder
-from adder.verification.invariant import Plan, Prover
+from adder.verification.invariant import Failure, Plan, Prover
 
 
 def plans(net: ElmanAdder, specs: list[str]) -> None:
@@ -86,15 +90,37 @@ def contraction(net: ElmanAdder, steps: int = 6, points: int = 2000, seed: int =
         print(f"{a}+{b}: analysis radius {' '.join(analysed)}; sampled radius {' '.join(seen)}")
 
 
+class PastMargins(Prover):
+    """A prover that goes on widening its boxes where a margin fails, printing each round's margin."""
+
+    def check_all(self, boxes: torch.Tensor, grown: torch.Tensor, plan: Plan) -> int:
+        count = super().check_all(boxes, grown, plan)
+        self.margin = self.worst.margin
+        side = float((boxes[:, 1] - boxes[:, 0]).nan_to_num(0.0, posinf=0.0, neginf=0.0).max())
+        print(f"  worst margin {self.margin:.3g} against boxes whose longest side is {side:.3g}")
+        self.worst = Failure(1.0, self.worst.start, self.worst.symbols, self.worst.carry_in, "margin")
+        return count
+
+
+def rounds(net: ElmanAdder, spec: str) -> None:
+    history, window, exact = map(int, spec.split(","))
+    prover = PastMargins(net, time.monotonic() + 3600, print)
+    outcome = prover.prove(Plan(history, window, exact))
+    settled = "inductive" if outcome.proved else "not inductive"
+    print(f"plan {spec}: boxes {settled} after {outcome.rounds} rounds, worst margin {prover.margin:.3g}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("plans", "spread", "contraction"))
+    parser.add_argument("what", choices=("plans", "spread", "contraction", "rounds"))
     parser.add_argument("ckpt")
-    parser.add_argument("plans", nargs="*", help="plans as history,window,exact (for `plans`)")
+    parser.add_argument("plans", nargs="*", help="plans as history,window,exact (for `plans` and `rounds`)")
     args = parser.parse_args()
     net = ElmanAdder.from_model(load_adder(args.ckpt))
     if args.what == "plans":
         plans(net, args.plans)
+    elif args.what == "rounds":
+        rounds(net, args.plans[0])
     elif args.what == "spread":
         spread(net)
     else:

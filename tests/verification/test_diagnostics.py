@@ -25,6 +25,10 @@ def diagnose(*args: str) -> str:
 def test_the_diagnostics_run_on_a_checkpoint(tmp_path: Path) -> None:
     ckpt = str(save(exact_adder(), tmp_path / "exact.ckpt"))
     assert re.search(r"plan 0,2,0: proved True, worst margin [\d.]+", diagnose("plans", ckpt, "0,2,0"))
+    # Run past failed margins, the plan that proves it ends inductive with the same kind of margin.
+    assert re.search(
+        r"plan 0,2,0: boxes inductive after \d+ rounds, worst margin [\d.]+$", diagnose("rounds", ckpt, "0,2,0")
+    )
     spreads = [float(x) for x in re.findall(r"largest spread ([\d.e-]+)", diagnose("spread", ckpt))]
     assert len(spreads) == 5 and spreads[0] > spreads[-1]
     for line in diagnose("contraction", ckpt).splitlines()[1:]:
