@@ -3,6 +3,9 @@ function, land in the abstract image."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,6 +13,7 @@ from hypothesis import strategies as st
 from adder.models import ModelConfig, build_model
 from adder.verification.elman import ElmanAdder
 from adder.verification.zonotope import Zonotope
+from tests.helpers.hand_adders import exact_adder, leaky_adder
 
 
 def random_zonotope(seed: int, sets: int, generators: int, size: int, scale: float) -> Zonotope:
@@ -98,3 +102,33 @@ def test_a_large_state_tries_boxes_per_last_digit_pair_before_cutting_boxes_into
     history_first = next(i for i, p in enumerate(large) if p.history > 0)
     assert history_first < first_cut(large)  # the default RNN: per carry and last pair, then pieces
     assert first_cut(small) < next(i for i, p in enumerate(small) if p.history >= 2)  # unchanged below
+
+
+def test_axis_aligned_boxes_are_tried_first_on_a_large_state_and_not_on_a_small_one() -> None:
+    from adder.verification.invariant import Plan, schedule
+
+    large, small = schedule(10, 64), schedule(2, 6)
+    first = next(i for i, p in enumerate(large) if (p.history, p.window, p.exact, p.piece) == (1, 1, 1, float("inf")))
+    assert large[first].aligned and large[first + 1] == Plan(1, 1, 1)  # the same plan, then in frames
+    assert not any(p.aligned for p in small)  # the proofs of the smallest models keep their order
+
+
+@pytest.mark.parametrize(
+    ("model", "proved"),
+    [
+        (exact_adder(), True),
+        (exact_adder(thresholds=(1, 2, 2.6)), False),  # the sum bit wrong on 1 + 1 + carry
+        (exact_adder(thresholds=(1.3, 2, 3)), False),  # the sum bit wrong on 1 + 0
+        (leaky_adder(), False),  # right on every sum to 6 bits, the carry lost along a run of 1 + 0
+    ],
+)
+def test_axis_aligned_boxes_prove_the_exact_adder_and_none_of_the_broken_ones(
+    model: torch.nn.Module, proved: bool
+) -> None:
+    from adder.verification.invariant import Plan, Prover
+
+    net = ElmanAdder.from_model(model)
+    for plan in (Plan(1, 1, 1, aligned=True), Plan(0, 2, 0, aligned=True)):
+        outcome = Prover(net, time.monotonic() + 60).prove(plan)
+        assert outcome.proved == proved, plan
+        assert (outcome.worst_margin > 0) == proved
