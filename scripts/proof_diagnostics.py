@@ -5,6 +5,7 @@ how a class's region contracts under the analysis compared with sampled states.
     python scripts/proof_diagnostics.py spread CKPT                # states per carry and last k pairs
     python scripts/proof_diagnostics.py contraction CKPT           # a carry's region, stepped
     python scripts/proof_diagnostics.py rounds CKPT 1,1,1          # one plan's boxes widened to the end
+    python scripts/proof_diagnostics.py rounds CKPT 1,1,1,aligned  # the same with axis-aligned boxes
 
 ``plans`` runs :class:`adder.verification.invariant.Prover` on each plan alone (no search for a
 counterexample) and prints whether it proved, the worst margin, rounds, sets and seconds.
@@ -30,11 +31,16 @@ from adder.verification.elman import ElmanAdder
 from adder.verification.invariant import Failure, Plan, Prover
 
 
+def parse_plan(spec: str) -> Plan:
+    """``history,window,exact`` and, optionally, ``,aligned``."""
+    history, window, exact, *rest = spec.split(",")
+    return Plan(int(history), int(window), int(exact), aligned=rest == ["aligned"])
+
+
 def plans(net: ElmanAdder, specs: list[str]) -> None:
     for spec in specs:
-        history, window, exact = map(int, spec.split(","))
         started = time.monotonic()
-        outcome = Prover(net, started + 3600).prove(Plan(history, window, exact))
+        outcome = Prover(net, started + 3600).prove(parse_plan(spec))
         print(
             f"plan {spec}: proved {outcome.proved}, worst margin {outcome.worst_margin:.3g}, "
             f"{outcome.rounds} rounds, {outcome.sets_checked} sets, {time.monotonic() - started:.1f} s"
@@ -103,9 +109,8 @@ class PastMargins(Prover):
 
 
 def rounds(net: ElmanAdder, spec: str) -> None:
-    history, window, exact = map(int, spec.split(","))
     prover = PastMargins(net, time.monotonic() + 3600, print)
-    outcome = prover.prove(Plan(history, window, exact))
+    outcome = prover.prove(parse_plan(spec))
     settled = "inductive" if outcome.proved else "not inductive"
     print(f"plan {spec}: boxes {settled} after {outcome.rounds} rounds, worst margin {prover.margin:.3g}")
 

@@ -29,6 +29,8 @@ def test_the_diagnostics_run_on_a_checkpoint(tmp_path: Path) -> None:
     assert re.search(
         r"plan 0,2,0: boxes inductive after \d+ rounds, worst margin [\d.]+$", diagnose("rounds", ckpt, "0,2,0")
     )
+    aligned = diagnose("rounds", ckpt, "1,1,1,aligned")
+    assert re.search(r"plan 1,1,1,aligned: boxes inductive after \d+ rounds, worst margin [\d.]+$", aligned)
     spreads = [float(x) for x in re.findall(r"largest spread ([\d.e-]+)", diagnose("spread", ckpt))]
     assert len(spreads) == 5 and spreads[0] > spreads[-1]
     for line in diagnose("contraction", ckpt).splitlines()[1:]:
