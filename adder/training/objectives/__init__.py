@@ -5,6 +5,7 @@ from __future__ import annotations
 from adder.training.objectives.base import Objective, StepContext, StepResult
 from adder.training.objectives.carry_hint import CarryHint
 from adder.training.objectives.initial_state_noise import InitialStateNoise
+from adder.training.objectives.interval_step import IntervalStep
 from adder.training.objectives.replay import ReplayHardest
 from adder.training.objectives.replay_sums import ReplaySums
 from adder.training.objectives.state_spread import StateSpread
@@ -14,6 +15,7 @@ from adder.training.objectives.step_noise import StepNoise
 __all__ = [
     "CarryHint",
     "InitialStateNoise",
+    "IntervalStep",
     "Objective",
     "ReplayHardest",
     "ReplaySums",

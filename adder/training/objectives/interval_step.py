@@ -1,0 +1,122 @@
+"""IntervalStep: a loss that trains one step of the recurrence to map each class's box of states
+into the box of the class it leads to, with the right digit ahead everywhere in the image.
+
+``adder verify`` holds the states in boxes per class (the carry into the last digit pair, and that
+pair) and must show that one step maps each box into the box of the class it leads to, and that the
+head's argmax is the right digit on every state of the image. This loss asks the same of the boxes
+of the batch's own states, with interval arithmetic (IBP: Gowal et al., "On the Effectiveness of
+Interval Bound Propagation for Training Verifiably Robust Models", 2018): for every class seen in
+the batch and every digit pair read next, the interval image of the class's box
+
+    pre = W_hh [low, high] + W_ih x + b   (an interval per coordinate),   image = tanh(pre)
+
+is pushed inside the (fixed) box of the next class, and the interval bound on its logit margin
+above ``kappa``. Both terms are 0 for a network whose boxes are inductive with a margin, which is
+what lets verify prove it with axis-aligned boxes. The boxes a step starts from are first grown by
+``grow`` about their centres: verify widens its boxes until they hold their images, and they
+settle only where a step shrinks a box, not where it merely keeps the batch's own box.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from adder.models.base import AdderNet
+from adder.problems.digits import carries_in
+from adder.training.objectives.base import Objective, StepResult, check_at_least_zero
+
+
+def class_boxes(states: Tensor, classes: Tensor, count: int) -> tuple[Tensor, Tensor, Tensor]:
+    """The low and high corners (count, hidden) of each class's states ((N, hidden) states, (N,)
+    class of each), and which classes have any (count,)."""
+    index = classes[:, None].expand_as(states)
+    full = states.new_full((count, states.shape[1]), torch.inf)
+    low = full.scatter_reduce(0, index, states, "amin", include_self=False)
+    high = (-full).scatter_reduce(0, index, states, "amax", include_self=False)
+    return low, high, torch.bincount(classes, minlength=count) > 0
+
+
+def interval_step_terms(
+    states: Tensor, a: Tensor, b: Tensor, target: Tensor, net: AdderNet, kappa: float, grow: float = 1.0
+) -> tuple[Tensor, Tensor]:
+    """How far the interval images of the classes' boxes leave the next classes' boxes (summed over
+    the coordinates, the mean over the pairs of classes), and the mean hinge of their margins below
+    ``kappa``. ``states`` (problems, positions, hidden): the state after each position of ``a + b``."""
+    base = net.config.base
+    pairs = base * base
+    carry = carries_in(a, b, target, base)
+    classes = (carry * pairs + a * base + b).reshape(-1)  # the carry into a pair, and the pair
+    low, high, seen = class_boxes(states.reshape(-1, states.shape[-1]), classes, 2 * pairs)
+    start = seen.nonzero()[:, 0]  # (C,)
+    middle, radius = (low[start] + high[start]) / 2, grow * (high[start] - low[start]) / 2
+    rnn = net.rnn
+    digits = torch.arange(base, device=states.device)
+    next_a, next_b = digits.repeat_interleave(base), digits.repeat(base)  # (P,): every pair read next
+    drive = net.encoder(next_a[None], next_b[None])[0] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + rnn.bias_hh_l0
+    centre = (middle @ rnn.weight_hh_l0.T)[:, None] + drive[None]  # (C, P, hidden)
+    spread = (radius @ rnn.weight_hh_l0.abs().T)[:, None]
+    image_low, image_high = torch.tanh(centre - spread), torch.tanh(centre + spread)
+    carry_out = ((start % pairs) // base + start % base + start // pairs >= base).long()  # (C,)
+    following = carry_out[:, None] * pairs + torch.arange(pairs, device=states.device)  # (C, P)
+    known = seen[following]
+    # The next boxes are where the images must go, not what the loss may widen: held fixed.
+    outside = torch.relu(image_high - high.detach()[following]) + torch.relu(low.detach()[following] - image_low)
+    margin = interval_margins(image_low, image_high, net, (next_a + next_b + carry_out[:, None]) % base)
+    return outside.sum(-1)[known].mean(), torch.relu(kappa - margin)[known].mean()
+
+
+def interval_margins(low: Tensor, high: Tensor, net: AdderNet, digit: Tensor) -> Tensor:
+    """A lower bound on ``logit[digit] - max other logit`` over each box [low, high] (..., hidden)."""
+    weight, bias = net.head.weight, net.head.bias  # (base, hidden), (base,)
+    middle, radius = (low + high) / 2, (high - low) / 2
+    right = weight[digit]  # (..., hidden)
+    gap = right[..., None, :] - weight  # (..., base, hidden): the right row less each other row
+    centre = (middle[..., None, :] * gap).sum(-1) + bias[digit][..., None] - bias
+    bound = centre - (radius[..., None, :] * gap.abs()).sum(-1)
+    mask = torch.nn.functional.one_hot(digit, len(bias)).bool()
+    return bound.masked_fill(mask, torch.inf).amin(-1)
+
+
+class IntervalStep(Objective):
+    """``weight`` times (how far the interval images of the boxes grown by ``grow`` leave the next
+    boxes + ``margin_weight`` times the hinge of their margins below ``kappa``), from training step
+    ``start`` on (0 before: the boxes of a network that has not learned to add yet are not worth
+    holding). One-layer RNN."""
+
+    needs_state = True
+    log_name = "interval_step"
+
+    def __init__(
+        self, weight: float = 0.1, kappa: float = 0.5, margin_weight: float = 1.0, start: int = 600, grow: float = 1.0
+    ) -> None:
+        self.weight = check_at_least_zero("IntervalStep", "weight", weight)
+        if not grow >= 1.0:
+            raise ValueError(f"IntervalStep grow must be >= 1, got {grow}")
+        self.grow = float(grow)
+        self.kappa = check_at_least_zero("IntervalStep", "kappa", kappa)
+        self.margin_weight = check_at_least_zero("IntervalStep", "margin_weight", margin_weight)
+        if not isinstance(start, int) or start < 0:
+            raise ValueError(f"IntervalStep start must be a step number >= 0, got {start}")
+        self.start = start
+
+    def check(self, net: AdderNet) -> None:
+        super().check(net)
+        cell, layers = getattr(net.config, "cell", None), getattr(net.config, "num_layers", None)
+        if cell != "rnn" or layers != 1:
+            raise ValueError(f"IntervalStep applies to a one-layer RNN; this network is {cell} with {layers} layers")
+
+    def loss(self, step: StepResult) -> Tensor | None:
+        if not self.weight or step.states is None or step.context.global_step < self.start:
+            return None
+        fresh = step.fresh  # the data module's problems: replayed ones repeat some of them
+        outside, hinge = interval_step_terms(
+            step.states[:fresh],
+            step.a[:fresh],
+            step.b[:fresh],
+            step.target[:fresh],
+            step.context.net,
+            self.kappa,
+            self.grow,
+        )
+        return outside + self.margin_weight * hinge

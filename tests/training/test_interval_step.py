@@ -1,0 +1,88 @@
+"""IntervalStep: 0 for boxes that hold their interval images with a margin, positive where an
+image leaves its next box or its margin is short, added to the loss from its start step on,
+refused where the network is not a one-layer RNN."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from adder.models import MLPAdder, RecurrentAdder
+from adder.problems.samplers import ProblemSampler, make_generator
+from adder.training.module import AdderModule
+from adder.training.objectives import IntervalStep
+from adder.training.objectives.interval_step import interval_margins, interval_step_terms
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*reference is not registered on the model yet.*")
+
+
+def batch(size: int = 64) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return ProblemSampler(num_digits=6, min_digits=1, weights={"digits": 1.0}).sample(size, make_generator(0))
+
+
+def rnn(hidden: int = 8) -> RecurrentAdder:
+    torch.manual_seed(0)
+    return RecurrentAdder("rnn", hidden_size=hidden, input_size=4)
+
+
+def test_a_step_that_ignores_its_state_keeps_every_image_in_its_box() -> None:
+    a, b, target = batch()
+    net = rnn()
+    with torch.no_grad():
+        net.rnn.weight_hh_l0.zero_()  # the state is a function of the last pair: each box is a point
+        states = net.states(a, b)[0]
+        outside, _ = interval_step_terms(states, a, b, target, net, kappa=0.0)
+        assert float(outside) == pytest.approx(0.0, abs=1e-6)
+        net.rnn.weight_hh_l0.copy_(3 * torch.eye(8))  # now it reads the state: images spread past the points
+        states = net.states(a, b)[0]
+        outside, _ = interval_step_terms(states, a, b, target, net, kappa=0.0)
+        assert float(outside) > 0.01
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_interval_margin_is_below_every_margin_in_the_box(seed: int) -> None:
+    torch.manual_seed(seed)
+    net = rnn()
+    low = torch.rand(3, 8) * 2 - 1
+    high = (low + torch.rand(3, 8) * 0.5).clamp(max=1)
+    digit = torch.randint(10, (3,))
+    bound = interval_margins(low, high, net, digit)
+    points = low + (high - low) * torch.rand(1000, 3, 8)
+    with torch.no_grad():
+        logits = net.head(points)  # (1000, 3, base)
+    right = logits.gather(-1, digit[None, :, None].expand(1000, 3, 1))[..., 0]
+    others = logits.masked_fill(torch.nn.functional.one_hot(digit, 10).bool()[None], -torch.inf).amax(-1)
+    assert bool(((right - others) >= bound - 1e-5).all())
+    assert bool((bound[None] > (right - others).amin(0) - 10).all())  # a bound, not -inf
+
+
+def test_the_module_adds_it_from_its_start_step_and_trains_its_gradient() -> None:
+    data = batch(32)
+    module = AdderModule(rnn(), [IntervalStep(weight=5.0, kappa=10.0, start=0)])
+    plain = AdderModule(rnn(), [])
+    loss = module.training_step(data, 0)
+    assert float(loss.detach()) > float(plain.training_step(data, 0).detach())
+    loss.backward()
+    assert module.model.rnn.weight_hh_l0.grad.abs().sum() > 0
+    later = AdderModule(rnn(), [IntervalStep(weight=5.0, kappa=10.0, start=10)])  # global_step 0 < 10
+    assert float(later.training_step(data, 0).detach()) == pytest.approx(float(plain.training_step(data, 0).detach()))
+
+
+@pytest.mark.parametrize(
+    ("net", "message"),
+    [
+        (MLPAdder(num_digits=3), "with a state"),
+        (RecurrentAdder("gru", hidden_size=8), "one-layer RNN"),
+        (RecurrentAdder("rnn", hidden_size=8, num_layers=2), "one-layer RNN"),
+    ],
+)
+def test_it_is_refused_where_the_network_is_not_a_one_layer_rnn(net: torch.nn.Module, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        IntervalStep().check(net)
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="weight must be >= 0"):
+        IntervalStep(weight=-1.0)
+    with pytest.raises(ValueError, match="start must be a step number"):
+        IntervalStep(start=-3)
