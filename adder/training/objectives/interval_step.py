@@ -69,26 +69,35 @@ def interval_step_terms(
 def interval_margins(low: Tensor, high: Tensor, net: AdderNet, digit: Tensor) -> Tensor:
     """A lower bound on ``logit[digit] - max other logit`` over each box [low, high] (..., hidden)."""
     weight, bias = net.head.weight, net.head.bias  # (base, hidden), (base,)
+    base = len(bias)
     middle, radius = (low + high) / 2, (high - low) / 2
-    right = weight[digit]  # (..., hidden)
-    gap = right[..., None, :] - weight  # (..., base, hidden): the right row less each other row
-    centre = (middle[..., None, :] * gap).sum(-1) + bias[digit][..., None] - bias
-    bound = centre - (radius[..., None, :] * gap.abs()).sum(-1)
-    mask = torch.nn.functional.one_hot(digit, len(bias)).bool()
-    return bound.masked_fill(mask, torch.inf).amin(-1)
+    logits = middle @ weight.T + bias  # (..., base)
+    centre = logits.gather(-1, digit[..., None]) - logits
+    # |W[d] - W[j]| for every pair (d, j), as one matrix: the radius term is one product with it.
+    spread = (weight[:, None] - weight[None]).abs().reshape(base * base, -1)
+    reach = (radius @ spread.T).unflatten(-1, (base, base))  # (..., d, j)
+    reach = reach.gather(-2, digit[..., None, None].expand(*digit.shape, 1, base)).squeeze(-2)
+    bound = centre - reach
+    return bound.masked_fill(torch.nn.functional.one_hot(digit, base).bool(), torch.inf).amin(-1)
 
 
 class IntervalStep(Objective):
     """``weight`` times (how far the interval images of the boxes grown by ``grow`` leave the next
-    boxes + ``margin_weight`` times the hinge of their margins below ``kappa``), from training step
-    ``start`` on (0 before: the boxes of a network that has not learned to add yet are not worth
-    holding). One-layer RNN."""
+    boxes + ``margin_weight`` times the hinge of their margins below ``kappa``), on the steps whose
+    fresh problems the network already gets right, at least the share ``exact_match`` of them (the
+    boxes of a network that does not add yet are not worth holding, and holding them then keeps it
+    from learning to). One-layer RNN."""
 
     needs_state = True
     log_name = "interval_step"
 
     def __init__(
-        self, weight: float = 0.1, kappa: float = 0.5, margin_weight: float = 1.0, start: int = 600, grow: float = 1.0
+        self,
+        weight: float = 0.3,
+        kappa: float = 0.5,
+        margin_weight: float = 1.0,
+        exact_match: float = 0.9,
+        grow: float = 1.0,
     ) -> None:
         self.weight = check_at_least_zero("IntervalStep", "weight", weight)
         if not grow >= 1.0:
@@ -96,9 +105,9 @@ class IntervalStep(Objective):
         self.grow = float(grow)
         self.kappa = check_at_least_zero("IntervalStep", "kappa", kappa)
         self.margin_weight = check_at_least_zero("IntervalStep", "margin_weight", margin_weight)
-        if not isinstance(start, int) or start < 0:
-            raise ValueError(f"IntervalStep start must be a step number >= 0, got {start}")
-        self.start = start
+        if not 0.0 <= exact_match <= 1.0:
+            raise ValueError(f"IntervalStep exact_match must be a share between 0 and 1, got {exact_match}")
+        self.exact_match = float(exact_match)
 
     def check(self, net: AdderNet) -> None:
         super().check(net)
@@ -107,9 +116,12 @@ class IntervalStep(Objective):
             raise ValueError(f"IntervalStep applies to a one-layer RNN; this network is {cell} with {layers} layers")
 
     def loss(self, step: StepResult) -> Tensor | None:
-        if not self.weight or step.states is None or step.context.global_step < self.start:
+        if not self.weight or step.states is None:
             return None
         fresh = step.fresh  # the data module's problems: replayed ones repeat some of them
+        right = (step.logits[:fresh].argmax(-1) == step.target[:fresh]).all(-1).float().mean()
+        if right.device.type == "cpu" and float(right) < self.exact_match:  # nothing to wait for on a CPU
+            return None
         outside, hinge = interval_step_terms(
             step.states[:fresh],
             step.a[:fresh],
@@ -119,4 +131,6 @@ class IntervalStep(Objective):
             self.kappa,
             self.grow,
         )
-        return outside + self.margin_weight * hinge
+        # Off (0) on a step the network gets less right than that: on a GPU a mask, not an if, so that
+        # the step does not wait to read the share back.
+        return (right >= self.exact_match).float() * (outside + self.margin_weight * hinge)
