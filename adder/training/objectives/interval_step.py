@@ -96,7 +96,7 @@ class IntervalStep(Objective):
         weight: float = 0.3,
         kappa: float = 0.5,
         margin_weight: float = 1.0,
-        exact_match: float = 0.9,
+        exact_match: float = 0.99,
         grow: float = 1.0,
     ) -> None:
         self.weight = check_at_least_zero("IntervalStep", "weight", weight)
