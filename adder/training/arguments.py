@@ -45,12 +45,14 @@ class OneLineErrorParser(OneLineErrors, LightningArgumentParser):
         return super().dump(with_shorthand_folded(cfg), *args, **kwargs)
 
 
-def parser_kwargs() -> dict[str, dict[str, Any]]:
-    """LightningCLI's ``parser_kwargs`` of each subcommand: the first screen of ``adder fit --help``
-    says what a newcomer needs, not a hundred lines of usage of every --trainer.* flag (they are
-    all listed below it, group by group), and config.yaml's header names the code that ran."""
+def parser_kwargs(subcommand: str | None = None) -> dict[str, dict[str, Any]]:
+    """LightningCLI's ``parser_kwargs`` of each subcommand (or of ``subcommand`` alone, the one the
+    CLI builds): the first screen of ``adder fit --help`` says what a newcomer needs, not a hundred
+    lines of usage of every --trainer.* flag (they are all listed below it, group by group), and
+    config.yaml's header names the code that ran."""
     header = [f"lightning.pytorch=={lightning.__version__}", *header_lines(provenance())]
-    return {sub: {"usage": HELP_USAGE, "description": HELP_DESCRIPTION, "dump_header": header} for sub in SUBCOMMANDS}
+    kwargs = {"usage": HELP_USAGE, "description": HELP_DESCRIPTION, "dump_header": header}
+    return {sub: dict(kwargs) for sub in SUBCOMMANDS if subcommand in (None, sub)}
 
 
 def add_training_arguments(parser: LightningArgumentParser) -> None:

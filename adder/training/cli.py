@@ -24,7 +24,7 @@ from adder.config_files import resolve_config_flags
 from adder.errors import InputError, deepest_cause, fail, first_line
 from adder.training.after_fit import after_fit
 from adder.training.api import Interrupted, failure
-from adder.training.arguments import OneLineErrorParser, add_training_arguments, parser_kwargs
+from adder.training.arguments import SUBCOMMANDS, OneLineErrorParser, add_training_arguments, parser_kwargs
 from adder.training.callbacks import (
     FitSummary,
     Interruptible,
@@ -79,6 +79,17 @@ class AdderCLI(LightningCLI):
     """LightningCLI's hooks, each handed to the module that does its work (the module docstring)."""
 
     resumed_step: int | None = None  # the step of the checkpoint a fit resumes
+
+    def __init__(self, *args: Any, subcommand: str | None = None, **kwargs: Any) -> None:
+        self.given_subcommand = subcommand
+        super().__init__(*args, **kwargs)
+
+    def subcommands(self) -> dict[str, set[str]]:  # type: ignore[override]
+        # LightningCLI builds the parser of every subcommand (about 0.2 s each here, on every run):
+        # the one the command line starts with is the one it can run; all four without one (--help).
+        every = LightningCLI.subcommands()
+        given = self.given_subcommand
+        return {given: every[given]} if given in every else every
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         add_training_arguments(parser)
@@ -159,6 +170,7 @@ def run(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
     if isinstance(args, list):
         args, verbose = take_verbose_flag(args)
         quiet_inventory(not verbose)
+    subcommand = args[0] if isinstance(args, list) and args and args[0] in SUBCOMMANDS else None
     try:
         cli = AdderCLI(
             AdderModule,
@@ -169,8 +181,9 @@ def run(args: ArgsType = None, callbacks: Sequence[Callback] = ()) -> AdderCLI:
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
             parser_class=OneLineErrorParser,
-            parser_kwargs=parser_kwargs(),
+            parser_kwargs=parser_kwargs(subcommand),
             args=args,
+            subcommand=subcommand,
         )
     except MisconfigurationException as error:  # Lightning's own checks of a setting, made during a run
         raise InputError(first_line(error)) from error

@@ -30,10 +30,15 @@ def study_file(tmp_path: Path, name: str, **fields: object) -> Path:
     return path
 
 
+def sweep_args(study: Path, tmp_path: Path, *extra: str) -> list[str]:
+    """``adder sweep STUDY``'s arguments, with runs and reports under ``tmp_path``."""
+    runs, docs = str(tmp_path / "runs"), str(tmp_path / "docs")
+    return ["sweep", str(study), "--runs-dir", runs, "--docs-dir", docs, *extra]
+
+
 def sweep_command(study: Path, tmp_path: Path, *extra: str) -> list[str]:
     """``adder sweep STUDY`` as its own process, with runs and reports under ``tmp_path``."""
-    runs, docs = str(tmp_path / "runs"), str(tmp_path / "docs")
-    return [sys.executable, "-m", "adder", "sweep", str(study), "--runs-dir", runs, "--docs-dir", docs, *extra]
+    return [sys.executable, "-m", "adder", *sweep_args(study, tmp_path, *extra)]
 
 
 def trials(runs: Path, name: str, url: str | None = None) -> list[optuna.trial.FrozenTrial]:

@@ -14,7 +14,7 @@ import torch
 from adder.__main__ import main
 from tests.helpers import postgres
 from tests.helpers.cli import REPO, adder_process
-from tests.helpers.study import TINY, keys, study_file, sweep_command, trials
+from tests.helpers.study import TINY, keys, study_file, sweep_args, sweep_command, trials
 from tests.helpers.tensorboard import scalars
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,9 @@ def test_two_workers_run_every_point_exactly_once(backend: str, tmp_path: Path) 
     assert all(len(t.user_attrs["records"]) == 1 and t.user_attrs["records"][0]["steps"] == 6 for t in complete)
 
 
-def test_a_killed_worker_s_trial_is_resumed_from_its_checkpoint(tmp_path: Path) -> None:
+def test_a_killed_worker_s_trial_is_resumed_from_its_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     marker = tmp_path / "killed-once"
     kill = [{"class_path": "tests.helpers.callbacks.KillOnce", "init_args": {"step": 7, "marker": str(marker)}}]
     args = {
@@ -70,9 +72,9 @@ def test_a_killed_worker_s_trial_is_resumed_from_its_checkpoint(tmp_path: Path) 
     first = adder_process(tmp_path, *sweep)
     assert first.returncode == -signal.SIGKILL  # the worker died mid-trial, at step 7
     time.sleep(2)
-    second = adder_process(tmp_path, *sweep, "--grace", "1")  # its heartbeat is 2 s old: abandoned
-    assert second.returncode == 0, second.stderr
-    assert "resuming trial 0" in second.stdout
+    # The next worker, in-process (KillOnce's marker is there: it does not kill again).
+    assert main([*sweep, "--grace", "1"]) == 0  # its heartbeat is 2 s old: abandoned
+    assert "resuming trial 0" in capsys.readouterr().out
     dead, resumed = trials(tmp_path / "runs", "killed")
     assert dead.state.name == "FAIL" and "records" not in dead.user_attrs
     assert "stopped" in resumed.user_attrs["why"]
@@ -224,7 +226,9 @@ def test_ctrl_c_stops_a_worker_cleanly_and_the_trial_resumes(tmp_path: Path) -> 
     assert 0 < saved < 3000  # stopped after a step, with a checkpoint
 
 
-def test_ctrl_c_during_a_test_keeps_the_finished_seed_and_stops(tmp_path: Path) -> None:
+def test_ctrl_c_during_a_test_keeps_the_finished_seed_and_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     marker = tmp_path / "pressed-once"
     press = [{"class_path": "tests.helpers.callbacks.CtrlCOnceInTest", "init_args": {"marker": str(marker)}}]
     study = study_file(
@@ -241,8 +245,8 @@ def test_ctrl_c_during_a_test_keeps_the_finished_seed_and_stops(tmp_path: Path) 
     stopped = trials(tmp_path / "runs", "pressed")[0]
     assert stopped.user_attrs["seed"] == 0 and stopped.user_attrs["error"] == "interrupted"
 
-    second = subprocess.run(sweep_command(study, tmp_path), cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stderr
+    # Run again, in-process (CtrlCOnceInTest's marker is there: no second Ctrl-C).
+    assert main(sweep_args(study, tmp_path)) == 0, capsys.readouterr().err
     done = [t for t in trials(tmp_path / "runs", "pressed") if t.state.name == "COMPLETE"]
     assert sorted(t.user_attrs["seed"] for t in done) == [0, 1]
     resumed = next(t for t in done if t.user_attrs["seed"] == 0)

@@ -115,6 +115,18 @@ def test_validate_test_predict_on_a_checkpoint(tmp_path: Path) -> None:
     assert int(a) + int(b) == int(truth)
 
 
+def test_a_run_builds_the_parser_of_its_subcommand_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # LightningCLI builds a parser for each of fit, validate, test and predict (about 0.2 s each
+    # here), on every run and every trial of a study: a run needs the one it runs.
+    for subcommand in ("fit", "validate"):
+        cli = run_cli(subcommand, tmp_path, *tiny_fit_args(1))
+        assert cli.subcommands().keys() == {subcommand} and cli.trainer.state.finished
+    # With no subcommand first (python train.py --help), all four, as Lightning lists them.
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "{fit,validate,test,predict}" in capsys.readouterr().out
+
+
 def test_sgd_with_nesterov_momentum_from_the_command_line(tmp_path: Path) -> None:
     cli = run_cli(
         "fit",

@@ -95,6 +95,14 @@ OVERRIDES = {
     ),
     "RunConfig.setup": ("a later stage writes <stage>_config.yaml", FIT_THEN_TEST),
     "RunConfig.save_config": ("the run's config as HParams (SaveConfigCallback's hook)", FIT_THEN_TEST),
+    "AdderCLI.__init__": (
+        "takes the subcommand the command line starts with",
+        "training/test_cli.py::test_a_run_builds_the_parser_of_its_subcommand_only",
+    ),
+    "AdderCLI.subcommands": (
+        "the parser of that subcommand only, not of all four",
+        "training/test_cli.py::test_a_run_builds_the_parser_of_its_subcommand_only",
+    ),
     "AdderCLI.add_arguments_to_parser": (
         "the project's flags (arguments.py)",
         "training/test_cli.py::test_constant_lr_config_is_the_previous_recipe",

@@ -1,6 +1,10 @@
 """Exact resume after SIGKILL, checkpoints on SIGTERM / Ctrl-C, atomic and finite checkpoints.
 
-These drive the real ``adder fit`` in subprocesses, since a killed process is the point.
+The run that is killed or signalled is the real ``adder fit`` in a subprocess, since a killed
+process is the point. The uninterrupted runs they are compared with and the resumes run in-process
+(``adder fit`` with the same arguments, in the run's directory): a resume starts from the
+checkpoint alone, as in a new process, without the seconds a process takes to import torch and
+Lightning.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from adder.__main__ import main as adder_main
 from tests.helpers.cli import (
     QUIET,
     adder_process,
@@ -41,21 +46,27 @@ RESUMABLE = [
 
 
 def train(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``adder fit ...`` as its own process in ``root``."""
+    """``adder fit ...`` as its own process in ``root``: for the runs a signal stops."""
     return adder_process(root, "fit", *args)
+
+
+def train_in_process(root: Path, *args: str) -> None:
+    """``adder fit ...`` in ``root``, as ``train`` runs it, but in this process."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        assert adder_main(["fit", *args]) == 0
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("uninterrupted")
-    result = train(root, *RESUMABLE)
-    assert result.returncode == 0, result.stderr
+    train_in_process(root, *RESUMABLE)
     return last_checkpoint(run_dirs(root)[0])
 
 
-def resume(root: Path, run: Path) -> subprocess.CompletedProcess[str]:
+def resume(root: Path, run: Path) -> None:
     # The saved config holds the signal callback; the resumed run drops it.
-    return train(
+    train_in_process(
         root,
         "--config",
         str(run / "config.yaml"),
@@ -72,8 +83,7 @@ def test_sigkill_then_resume_is_bitwise_equal(uninterrupted: dict, tmp_path: Pat
     assert killed.returncode == -signal.SIGKILL
     (run,) = run_dirs(tmp_path)
     assert last_checkpoint(run)["global_step"] == 20  # the last periodic checkpoint before the kill
-    resumed = resume(tmp_path, run)
-    assert resumed.returncode == 0, resumed.stderr
+    resume(tmp_path, run)
     assert run_dirs(tmp_path) == [run]  # logged into the same run directory, no new version
     assert len(list(run.glob("events.out.tfevents.*"))) == 2
     # One best checkpoint carried across the resume: step 40 validates as well as step 20 and,
@@ -92,8 +102,7 @@ def test_sigterm_and_ctrl_c_save_a_checkpoint_that_loses_no_step(
     assert "stopped at step 25; checkpoint saved" in stopped.stderr + stopped.stdout
     (run,) = run_dirs(tmp_path)
     assert last_checkpoint(run)["global_step"] == 25  # saved at the step the signal arrived
-    resumed = resume(tmp_path, run)
-    assert resumed.returncode == 0, resumed.stderr
+    resume(tmp_path, run)
     assert_same_state(last_checkpoint(run), uninterrupted)
 
 
@@ -137,13 +146,11 @@ def test_a_gated_cell_with_hard_gates_step_noise_and_state_spread_resumes_bitwis
     ]
     for name in ("whole", "killed"):
         (tmp_path / name).mkdir()
-    whole = train(tmp_path / "whole", *RESUMABLE, *options)
-    assert whole.returncode == 0, whole.stderr
+    train_in_process(tmp_path / "whole", *RESUMABLE, *options)
     killed = train(tmp_path / "killed", *RESUMABLE, *options, *signal_at(25, "SIGKILL"))
     assert killed.returncode == -signal.SIGKILL
     (run,) = run_dirs(tmp_path / "killed")
-    resumed = resume(tmp_path / "killed", run)
-    assert resumed.returncode == 0, resumed.stderr
+    resume(tmp_path / "killed", run)
     ended = last_checkpoint(run)
     hparams = ended["hyper_parameters"]
     assert hparams["net"]["init_args"]["gates"] == "hard"

@@ -4,8 +4,7 @@ the spreads shrink with the history, and the analysis contains the sampled state
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
+import runpy
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,17 @@ from tests.helpers.hand_adders import exact_adder, save
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "proof_diagnostics.py"
 
 
-def diagnose(*args: str) -> str:
-    done = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+def test_the_diagnostics_run_on_a_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def diagnose(*args: str) -> str:
+        """The script's output, run as ``python scripts/proof_diagnostics.py ARGS`` but in-process
+        (a process of its own would import torch again, each of the three times)."""
+        capsys.readouterr()
+        monkeypatch.setattr("sys.argv", [str(SCRIPT), *args])
+        runpy.run_path(str(SCRIPT), run_name="__main__")
+        return capsys.readouterr().out
 
-
-@pytest.mark.slow
-def test_the_diagnostics_run_on_a_checkpoint(tmp_path: Path) -> None:
     ckpt = str(save(exact_adder(), tmp_path / "exact.ckpt"))
     assert re.search(r"plan 0,2,0: proved True, worst margin [\d.]+", diagnose("plans", ckpt, "0,2,0"))
     # Run past failed margins, the plan that proves it ends inductive with the same kind of margin.
