@@ -17,7 +17,6 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from adder.__main__ import main as adder_main
 from tests.helpers.cli import QUIET, adder_process, last_checkpoint, run_dirs, signal_at, tiny_fit_args
 
 pytestmark = pytest.mark.slow
@@ -34,7 +33,7 @@ JOB = {
 ARGS = [*QUIET, *tiny_fit_args(30), "--trainer.val_check_interval", "10"]
 
 
-def test_requeued_job_resumes_into_the_same_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_requeued_job_resumes_into_the_same_run(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     scontrol = bin_dir / "scontrol"
@@ -51,12 +50,9 @@ def test_requeued_job_resumes_into_the_same_run(tmp_path: Path, monkeypatch: pyt
     assert torch.load(job / "hpc_ckpt_1.ckpt", weights_only=True)["global_step"] == 12
     (run,) = run_dirs(job)
 
-    # The requeued job runs the same command (less the test's signals) and carries on from step 12;
-    # in-process here, with the job's environment and directory (nothing signals or kills it).
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(job)
-    assert adder_main(["fit", *ARGS]) == 0
+    # The requeued job runs the same command (less the test's signals) and carries on from step 12.
+    again = adder_process(job, "fit", *ARGS, env=env)
+    assert again.returncode == 0, again.stderr
     assert run_dirs(job) == [run]  # the same version_N, no new run
     assert last_checkpoint(run)["global_step"] == 30
     events = EventAccumulator(str(run))  # both jobs' events, read as one TensorBoard run
