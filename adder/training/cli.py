@@ -85,7 +85,7 @@ class AdderCLI(LightningCLI):
         super().__init__(*args, **kwargs)
 
     def subcommands(self) -> dict[str, set[str]]:  # type: ignore[override]
-        # LightningCLI builds the parser of every subcommand (about 0.2 s each here, on every run):
+        # LightningCLI builds the parser of every subcommand on every run (docs/performance.md: what it costs):
         # the one the command line starts with is the one it can run; all four without one (--help).
         every = LightningCLI.subcommands()
         given = self.given_subcommand
