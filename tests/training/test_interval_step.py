@@ -8,25 +8,17 @@ import pytest
 import torch
 
 from adder.models import MLPAdder, RecurrentAdder
-from adder.problems.samplers import ProblemSampler, make_generator
 from adder.training.module import AdderModule
 from adder.training.objectives import IntervalStep
 from adder.training.objectives.interval_step import interval_margins, interval_step_terms
+from tests.helpers.objectives import batch as sums
+from tests.helpers.objectives import rnn
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*reference is not registered on the model yet.*")
 
 
-def batch(size: int = 64) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return ProblemSampler(num_digits=6, min_digits=1, weights={"digits": 1.0}).sample(size, make_generator(0))
-
-
-def rnn(hidden: int = 8) -> RecurrentAdder:
-    torch.manual_seed(0)
-    return RecurrentAdder("rnn", hidden_size=hidden, input_size=4)
-
-
 def test_a_step_that_ignores_its_state_keeps_every_image_in_its_box() -> None:
-    a, b, target = batch()
+    a, b, target = sums(64)
     net = rnn()
     with torch.no_grad():
         net.rnn.weight_hh_l0.zero_()  # the state is a function of the last pair: each box is a point
@@ -57,7 +49,7 @@ def test_the_interval_margin_is_below_every_margin_in_the_box(seed: int) -> None
 
 
 def test_the_module_adds_it_once_the_batch_is_right_enough_and_trains_its_gradient() -> None:
-    data = batch(32)
+    data = sums(32)
     module = AdderModule(rnn(), [IntervalStep(weight=5.0, kappa=10.0, exact_match=0.0)])
     plain = AdderModule(rnn(), [])
     loss = module.training_step(data, 0)

@@ -7,25 +7,17 @@ import pytest
 import torch
 
 from adder.models import MLPAdder, RecurrentAdder
-from adder.problems.samplers import ProblemSampler, make_generator
 from adder.training.module import AdderModule
 from adder.training.objectives import StepContraction
 from adder.training.objectives.step_contraction import step_contraction_loss
+from tests.helpers.objectives import batch as sums
+from tests.helpers.objectives import rnn
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*reference is not registered on the model yet.*")
 
 
-def batch(size: int = 16) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return ProblemSampler(num_digits=6, min_digits=1, weights={"digits": 1.0}).sample(size, make_generator(0))
-
-
-def rnn(hidden: int = 8) -> RecurrentAdder:
-    torch.manual_seed(0)
-    return RecurrentAdder("rnn", hidden_size=hidden, input_size=4)
-
-
 def test_a_step_that_ignores_its_state_contracts_fully_and_a_linear_one_by_its_jacobian() -> None:
-    a, b, _ = batch()
+    a, b, _ = sums(16)
     net = rnn()
     with torch.no_grad():
         net.rnn.weight_hh_l0.zero_()  # the next state reads the digit pair alone
@@ -43,7 +35,7 @@ def test_a_step_that_ignores_its_state_contracts_fully_and_a_linear_one_by_its_j
 
 
 def test_the_module_adds_the_weighted_loss_and_trains_its_gradient() -> None:
-    data = batch(32)
+    data = sums(32)
     losses = {}
     for weight in (0.0, 5.0):
         module = AdderModule(rnn(), [StepContraction(weight, std=0.3)])
