@@ -91,30 +91,43 @@ def _from_guide(base: int, guide: Guide, longest: int) -> Iterator[tuple[Tensor,
     """The guide's path as digit pairs (every way, up to 4096), after a setup pair that gives its
     carry, the whole path repeated n times (n = 1, 2, 4, ...)."""
     carry_in, choices = guide
-    setup = [(1, base - 1)] if carry_in else [(0, 0), ()]
-    ways = list(itertools.islice(itertools.product(*choices), 4096))
+    ways = torch.tensor(list(itertools.islice(itertools.product(*choices), 4096)), dtype=torch.long)  # (W, L, 2)
+    if not len(ways):
+        return
+    setups = [(1, base - 1)] if carry_in else [(0, 0), None]  # None: the path from the zero state itself
     repeats = 1
     while True:
-        rows = []
-        for first in setup:
-            for way in ways:
-                body = list(way) * repeats
-                rows.append(([first] if first else []) + body)
-        length = max(len(row) for row in rows)
+        body = ways.repeat(1, repeats, 1)  # (W, L * repeats, 2)
+        length = body.shape[1] + 1
         if length > longest:
             return
-        yield _stack(rows, length)
+        rows = [_prefixed(body, setup) for setup in setups]
+        pairs = torch.cat(rows)  # (rows, length, 2), zero-padded after a path without a setup pair
+        yield from _in_batches(pairs[..., 0], pairs[..., 1])
         repeats *= 2
+
+
+def _prefixed(body: Tensor, setup: tuple[int, int] | None) -> Tensor:
+    """``body`` (N, L, 2) after the pair ``setup``, or followed by a (0, 0) pair where it is None."""
+    pair = torch.tensor(setup or (0, 0), dtype=torch.long).expand(len(body), 1, 2)
+    return torch.cat([pair, body] if setup else [body, pair], 1)
 
 
 def _runs(base: int, longest: int) -> Iterator[tuple[Tensor, Tensor]]:
     """Setup pair, one pair n times, a last pair: every choice of the three, n doubling."""
-    pairs = [(a, b) for a in range(base) for b in range(base)]
-    setups = [(0, 0), (1, base - 1), (base - 1, base - 1)]
+    digits = torch.arange(base)
+    pairs = torch.stack(torch.meshgrid(digits, digits, indexing="ij"), -1).reshape(-1, 1, 2)  # (P, 1, 2)
+    setups = torch.tensor([(0, 0), (1, base - 1), (base - 1, base - 1)]).reshape(-1, 1, 2)
+    # Row (setup * P + run) * P + last.
+    every = torch.meshgrid(torch.arange(len(setups)), torch.arange(len(pairs)), torch.arange(len(pairs)), indexing="ij")
+    setup, run, last = (index.flatten() for index in every)
     n = 1
     while n + 2 <= longest:
-        rows = [[setup] + [run] * n + [last] for setup in setups for run in pairs for last in pairs]
-        yield from _in_batches(rows, n + 2)
+        size = max(1, BATCH_POSITIONS // (n + 2))
+        for first in range(0, len(setup), size):
+            rows = slice(first, first + size)
+            chosen = torch.cat([setups[setup[rows]], pairs[run[rows]].expand(-1, n, 2), pairs[last[rows]]], 1)
+            yield chosen[..., 0], chosen[..., 1]
         n *= 2
 
 
@@ -132,18 +145,8 @@ def _random(base: int, longest: int, seed: int = 0) -> Iterator[tuple[Tensor, Te
         length = min(2 * length, longest)
 
 
-def _in_batches(rows: list[list[tuple[int, int]]], length: int) -> Iterator[tuple[Tensor, Tensor]]:
-    size = max(1, BATCH_POSITIONS // length)
-    for first in range(0, len(rows), size):
-        yield _stack(rows[first : first + size], length)
-
-
-def _stack(rows: list[list[tuple[int, int]]], length: int) -> tuple[Tensor, Tensor]:
-    """Rows of digit pairs, LSB first, zero-padded to ``length``: operands (rows, length)."""
-    a = torch.zeros(len(rows), length, dtype=torch.long)
-    b = torch.zeros(len(rows), length, dtype=torch.long)
-    for i, row in enumerate(rows):
-        if row:
-            a[i, : len(row)] = torch.tensor([p[0] for p in row])
-            b[i, : len(row)] = torch.tensor([p[1] for p in row])
-    return a, b
+def _in_batches(a: Tensor, b: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+    """Operands (rows, length) in batches of at most BATCH_POSITIONS digit positions."""
+    size = max(1, BATCH_POSITIONS // a.shape[1])
+    for first in range(0, len(a), size):
+        yield a[first : first + size], b[first : first + size]

@@ -115,7 +115,8 @@ class ElmanAdder:
                 pre = pre.linear(self.recurrent_weights[0]).repeat(branches)
                 pre = pre.shift(drive_center.repeat(len(states.center), 1))
                 before = drive_radius.repeat(len(states.center), 1) + self.pre_error[0]
-                result = states.repeat(branches)
+                # The layers above keep their coordinates until their turn; with one layer, none do.
+                result = states.repeat(branches) if self.num_layers > 1 else None
             else:
                 below = slice((k - 1) * hidden, k * hidden)
                 weight = torch.zeros(hidden, self.state_size, dtype=torch.float64)
@@ -123,7 +124,7 @@ class ElmanAdder:
                 pre = result.linear(weight).shift(self.biases[k - 1])
                 before = self.pre_error[k]
             new = pre.tanh(before=before, after=torch.full_like(pre.center[0], TANH_ERROR))
-            result = _replace(result, own, new)
+            result = new if result is None else _replace(result, own, new)
         return result
 
     def logit_margins(self, states: Zonotope, digits: Tensor) -> Tensor:

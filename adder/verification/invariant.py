@@ -122,6 +122,8 @@ class Prover:
         self.sum_symbols = torch.arange(self.num_sums)
         self.pair_symbols = torch.arange(self.num_sums, self.num_sums + base * base)
         self.worst = Failure(float("inf"), "the zero state", [], 0, "margin")
+        self._sampled: dict[tuple[int, bool], tuple[Tensor, ...]] = {}
+        self.aligned = False
 
     # ------------------------------------------------------------------ the truth
     def carry_after(self, carry: Tensor, total: Tensor) -> Tensor:
@@ -169,7 +171,18 @@ class Prover:
         return [divmod(symbol - self.num_sums, base)]
 
     # ------------------------------------------------------------------ candidate boxes
-    def sampled_boxes(
+    def sampled_boxes(self, history: int, aligned: bool = False) -> Tensor:
+        """The boxes and frames of :meth:`sample_boxes`, sampled once per ``history`` and ``aligned``
+        (the plans of one network share them); a fresh copy of the boxes each time."""
+        key = (history, aligned)
+        if key not in self._sampled:
+            boxes = self.sample_boxes(history, aligned)
+            self._sampled[key] = (boxes, self.origin, self.axes, self.inverse, self.frame_error)
+        boxes, self.origin, self.axes, self.inverse, self.frame_error = self._sampled[key]
+        self.aligned = aligned
+        return boxes.clone()
+
+    def sample_boxes(
         self, history: int, aligned: bool = False, sequences: int = 1000, length: int = 200, seed: int = 0
     ) -> Tensor:
         """(classes, 2, D): per class, a frame (``self.origin``, ``self.axes``) and the low and
@@ -250,8 +263,12 @@ class Prover:
         frame = frame / frame.norm(dim=0, keepdim=True)
         return frame if torch.linalg.cond(frame) < 1e6 else fallback
 
-    def frame(self, sets: Zonotope, index: Tensor) -> tuple[Tensor, Tensor]:
-        """The bounding box (low, high) of each set in the frame of class ``index[i]``."""
+    def frame(self, sets: Zonotope, index: Tensor, radius: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """The bounding box (low, high) of each set in the frame of class ``index[i]`` (``radius``:
+        the sets' own, where it is known)."""
+        if self.aligned:  # the identity frame: the product with it would change no bit, so skip it
+            center, spread = sets.center - self.origin[index], sets.radius() if radius is None else radius
+            return center - spread, center + spread
         axes = self.inverse[index].transpose(1, 2)
         center = torch.einsum("nd,ndk->nk", sets.center - self.origin[index], axes)
         spread = torch.einsum("ngd,ndk->ngk", sets.generators, axes).abs().sum(1)
@@ -386,15 +403,17 @@ class Prover:
         ``grown`` where it does not)."""
         sums = self.symbol_sum[symbols]
         margins = self.net.logit_margins(sets, self.digit(carries[:, -2], sums[:, -1]))
-        # A set with an inf or NaN anywhere, or a NaN margin, proves nothing: it fails its check.
-        finite = torch.isfinite(sets.center).all(1) & torch.isfinite(sets.generators).flatten(1).all(1)
+        # A set with an inf or NaN anywhere, or a NaN margin, proves nothing: it fails its check. A
+        # generator's inf or NaN makes its set's radius (sums of absolute values) inf or NaN.
+        radius = sets.radius()
+        finite = torch.isfinite(sets.center).all(1) & torch.isfinite(radius).all(1)
         margins = torch.where(finite & ~margins.isnan(), margins, -torch.inf)
         at = int(margins.argmin())
         if float(margins[at]) < self.worst.margin:
             self.worst = Failure(float(margins[at]), start, symbols[at].tolist(), int(carries[at, 0]), "margin")
         if sums.shape[1] >= history:
             index = self.class_of(symbols, carries, history)
-            low, high = self.frame(sets, index)
+            low, high = self.frame(sets, index, radius)
             slack = self.frame_slack(index, low, high)
             # Written as "not inside", so that a NaN coordinate counts as outside.
             inside = (low >= boxes[index, 0] + slack).all(1) & (high <= boxes[index, 1] - slack).all(1)
