@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,8 +13,10 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.helpers.cli import run_cli, run_dirs
 
-# Hypothesis keeps no example database and no cache (.hypothesis/) in the checkout.
-set_hypothesis_home_dir(tempfile.mkdtemp(prefix="adder-hypothesis-"))
+# Hypothesis keeps no example database and no cache (.hypothesis/) in the checkout, nor in /tmp after.
+HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="adder-hypothesis-")
+atexit.register(shutil.rmtree, HYPOTHESIS_HOME, ignore_errors=True)
+set_hypothesis_home_dir(HYPOTHESIS_HOME)
 settings.register_profile("adder", database=None)
 settings.load_profile("adder")
 
