@@ -113,7 +113,7 @@ def _saved_last(trainer: L.Trainer, beside: str) -> str:
     and verifies is the trainer's own, whatever the checkpoint callbacks last saved."""
     callback = trainer.checkpoint_callback
     last = getattr(callback, "last_model_path", "") or str(Path(beside).with_name("last.ckpt"))
-    trainer.save_checkpoint(last)
+    trainer.save_checkpoint(last, weights_only=False)  # the whole state, which a round resumes from
     return last
 
 
