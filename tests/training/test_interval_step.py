@@ -31,6 +31,23 @@ def test_a_step_that_ignores_its_state_keeps_every_image_in_its_box() -> None:
         assert float(outside) > 0.01
 
 
+def test_a_sample_of_classes_is_drawn_from_the_generator_and_costs_what_those_classes_cost() -> None:
+    a, b, target = sums(64)
+    net = rnn()
+    with torch.no_grad():
+        net.rnn.weight_hh_l0.copy_(3 * torch.eye(8))  # images spread past their next boxes
+        states = net.states(a, b)[0]
+        every = interval_step_terms(states, a, b, target, net, kappa=5.0)
+        drawn = [
+            interval_step_terms(states, a, b, target, net, kappa=5.0, sample=(3, torch.Generator().manual_seed(seed)))
+            for seed in (0, 0, 1)
+        ]
+        larger = interval_step_terms(states, a, b, target, net, kappa=5.0, sample=(10**6, torch.Generator()))
+    assert drawn[0] == drawn[1]  # the same generator draws the same classes
+    assert drawn[0] != drawn[2] and drawn[0] != every  # another draw, another few classes
+    assert larger == every  # more than there are: all of them
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_the_interval_margin_is_below_every_margin_in_the_box(seed: int) -> None:
     torch.manual_seed(seed)
@@ -81,3 +98,6 @@ def test_bad_settings_are_refused() -> None:
         IntervalStep(exact_match=1.5)
     with pytest.raises(ValueError, match="grow must be >= 1"):
         IntervalStep(grow=0.5)
+    for classes in (0, 2.5):
+        with pytest.raises(ValueError, match="classes must be a positive number of classes"):
+            IntervalStep(classes=classes)

@@ -38,17 +38,27 @@ def class_boxes(states: Tensor, classes: Tensor, count: int) -> tuple[Tensor, Te
 
 
 def interval_step_terms(
-    states: Tensor, a: Tensor, b: Tensor, target: Tensor, net: AdderNet, kappa: float, grow: float = 1.0
+    states: Tensor,
+    a: Tensor,
+    b: Tensor,
+    target: Tensor,
+    net: AdderNet,
+    kappa: float,
+    grow: float = 1.0,
+    sample: tuple[int, torch.Generator] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """How far the interval images of the classes' boxes leave the next classes' boxes (summed over
     the coordinates, the mean over the pairs of classes), and the mean hinge of their margins below
-    ``kappa``. ``states`` (problems, positions, hidden): the state after each position of ``a + b``."""
+    ``kappa``. ``states`` (problems, positions, hidden): the state after each position of ``a + b``.
+    ``sample``: step from that many of the classes seen, drawn with that generator (all if fewer)."""
     base = net.config.base
     pairs = base * base
     carry = carries_in(a, b, target, base)
     classes = (carry * pairs + a * base + b).reshape(-1)  # the carry into a pair, and the pair
     low, high, seen = class_boxes(states.reshape(-1, states.shape[-1]), classes, 2 * pairs)
     start = seen.nonzero()[:, 0]  # (C,)
+    if sample is not None and len(start) > sample[0]:
+        start = start[torch.randperm(len(start), generator=sample[1], device=start.device)[: sample[0]]]
     middle, radius = (low[start] + high[start]) / 2, grow * (high[start] - low[start]) / 2
     rnn = net.rnn
     digits = torch.arange(base, device=states.device)
@@ -86,7 +96,8 @@ class IntervalStep(Objective):
     boxes + ``margin_weight`` times the hinge of their margins below ``kappa``), on the steps whose
     fresh problems the network already gets right, at least the share ``exact_match`` of them (the
     boxes of a network that does not add yet are not worth holding, and holding them then keeps it
-    from learning to). One-layer RNN."""
+    from learning to). ``classes``: step from that many of the batch's classes, drawn anew each step
+    (``StepContext.generator``), for a cheaper step; null: from all of them. One-layer RNN."""
 
     needs_state = True
     log_name = "interval_step"
@@ -98,6 +109,7 @@ class IntervalStep(Objective):
         margin_weight: float = 1.0,
         exact_match: float = 0.99,
         grow: float = 1.0,
+        classes: int | None = None,
     ) -> None:
         self.weight = check_at_least_zero("IntervalStep", "weight", weight)
         if not grow >= 1.0:
@@ -108,6 +120,11 @@ class IntervalStep(Objective):
         if not 0.0 <= exact_match <= 1.0:
             raise ValueError(f"IntervalStep exact_match must be a share between 0 and 1, got {exact_match}")
         self.exact_match = float(exact_match)
+        if classes is not None and not (isinstance(classes, int) and classes >= 1):
+            raise ValueError(
+                f"IntervalStep classes must be a positive number of classes, or null for all, got {classes}"
+            )
+        self.classes = classes
 
     def check(self, net: AdderNet) -> None:
         super().check(net)
@@ -130,6 +147,7 @@ class IntervalStep(Objective):
             step.context.net,
             self.kappa,
             self.grow,
+            None if self.classes is None else (self.classes, step.context.generator(4)),
         )
         # Off (0) on a step the network gets less right than that: on a GPU a mask, not an if, so that
         # the step does not wait to read the share back.
