@@ -10,7 +10,7 @@ import torch
 from adder.models import MLPAdder, RecurrentAdder
 from adder.training.module import AdderModule
 from adder.training.objectives import IntervalStep
-from adder.training.objectives.interval_step import interval_margins, interval_step_terms
+from adder.training.objectives.interval_step import elman_images, gru_images, interval_margins, interval_step_terms
 from tests.helpers.objectives import batch as sums
 from tests.helpers.objectives import rnn
 
@@ -48,6 +48,26 @@ def test_a_sample_of_classes_is_drawn_from_the_generator_and_costs_what_those_cl
     assert larger == every  # more than there are: all of them
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_interval_image_holds_every_step_from_the_box(cell: str, seed: int) -> None:
+    torch.manual_seed(seed)
+    net = RecurrentAdder(cell, hidden_size=8, input_size=4)
+    with torch.no_grad():
+        for weight in net.rnn.parameters():
+            weight.mul_(3)  # gates away from their middles, products of both signs
+        middle, radius = torch.rand(2, 8) * 1.6 - 0.8, torch.rand(2, 8) * 0.3
+        codes = net.encoder(torch.tensor([[3, 7]]), torch.tensor([[5, 0]]))[0]  # (2 pairs, input)
+        low, high = (gru_images if cell == "gru" else elman_images)(net.rnn, middle, radius, codes)
+        starts = middle + radius * (2 * torch.rand(500, 2, 8) - 1)  # (500, 2 boxes, hidden)
+        for box in range(2):
+            for pair in range(2):
+                inputs = codes[pair].expand(500, 1, -1)
+                after = net.rnn(inputs, starts[:, box][None].contiguous())[0][:, 0]  # (500, hidden)
+                assert bool((after >= low[box, pair] - 1e-6).all() and (after <= high[box, pair] + 1e-6).all())
+    assert bool((high - low).min() >= 0)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_the_interval_margin_is_below_every_margin_in_the_box(seed: int) -> None:
     torch.manual_seed(seed)
@@ -82,7 +102,7 @@ def test_the_module_adds_it_once_the_batch_is_right_enough_and_trains_its_gradie
     ("net", "message"),
     [
         (MLPAdder(num_digits=3), "with a state"),
-        (RecurrentAdder("gru", hidden_size=8), "one-layer RNN"),
+        (RecurrentAdder("lstm", hidden_size=8), "one-layer RNN or GRU"),
         (RecurrentAdder("rnn", hidden_size=8, num_layers=2), "one-layer RNN"),
     ],
 )

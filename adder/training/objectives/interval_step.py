@@ -11,7 +11,7 @@ the batch and every digit pair read next, the interval image of the class's box
     pre = W_hh [low, high] + W_ih x + b   (an interval per coordinate),   image = tanh(pre)
 
 is pushed inside the (fixed) box of the next class, and the interval bound on its logit margin
-above ``kappa``. Both terms are 0 for a network whose boxes are inductive with a margin, which is
+above ``kappa`` (a GRU's step: interval bounds through its gates and their products). Both terms are 0 for a network whose boxes are inductive with a margin, which is
 what lets verify prove it with axis-aligned boxes. The boxes a step starts from are first grown by
 ``grow`` about their centres: verify widens its boxes until they hold their images, and they
 settle only where a step shrinks a box, not where it merely keeps the batch's own box.
@@ -60,13 +60,11 @@ def interval_step_terms(
     if sample is not None and len(start) > sample[0]:
         start = start[torch.randperm(len(start), generator=sample[1], device=start.device)[: sample[0]]]
     middle, radius = (low[start] + high[start]) / 2, grow * (high[start] - low[start]) / 2
-    rnn = net.rnn
     digits = torch.arange(base, device=states.device)
     next_a, next_b = digits.repeat_interleave(base), digits.repeat(base)  # (P,): every pair read next
-    drive = net.encoder(next_a[None], next_b[None])[0] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + rnn.bias_hh_l0
-    centre = (middle @ rnn.weight_hh_l0.T)[:, None] + drive[None]  # (C, P, hidden)
-    spread = (radius @ rnn.weight_hh_l0.abs().T)[:, None]
-    image_low, image_high = torch.tanh(centre - spread), torch.tanh(centre + spread)
+    codes = net.encoder(next_a[None], next_b[None])[0]  # (P, input)
+    step = gru_images if net.config.cell == "gru" else elman_images
+    image_low, image_high = step(net.rnn, middle, radius, codes)  # (C, P, hidden) each
     carry_out = ((start % pairs) // base + start % base + start // pairs >= base).long()  # (C,)
     following = carry_out[:, None] * pairs + torch.arange(pairs, device=states.device)  # (C, P)
     known = seen[following]
@@ -74,6 +72,35 @@ def interval_step_terms(
     outside = torch.relu(image_high - high.detach()[following]) + torch.relu(low.detach()[following] - image_low)
     margin = interval_margins(image_low, image_high, net, (next_a + next_b + carry_out[:, None]) % base)
     return outside.sum(-1)[known].mean(), torch.relu(kappa - margin)[known].mean()
+
+
+def elman_images(rnn: torch.nn.RNN, middle: Tensor, radius: Tensor, codes: Tensor) -> tuple[Tensor, Tensor]:
+    """The interval image (low, high: (C, P, hidden)) of each box ``middle +- radius`` (C, hidden)
+    under one tanh RNN step reading each of the P codes (P, input)."""
+    drive = codes @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + rnn.bias_hh_l0
+    centre = (middle @ rnn.weight_hh_l0.T)[:, None] + drive[None]  # (C, P, hidden)
+    spread = (radius @ rnn.weight_hh_l0.abs().T)[:, None]
+    return torch.tanh(centre - spread), torch.tanh(centre + spread)
+
+
+def gru_images(gru: torch.nn.GRU, middle: Tensor, radius: Tensor, codes: Tensor) -> tuple[Tensor, Tensor]:
+    """As :func:`elman_images` for a GRU step, ``h' = (1 - z) n + z h`` with the gates
+    ``r, z = sigmoid(W_i x + b_i + W_h h + b_h)`` and ``n = tanh(W_in x + b_in + r (W_hn h + b_hn))``."""
+    drive = (codes @ gru.weight_ih_l0.T + gru.bias_ih_l0)[None]  # (1, P, 3 hidden): r, z, n
+    own_centre = (middle @ gru.weight_hh_l0.T + gru.bias_hh_l0)[:, None]  # (C, 1, 3 hidden)
+    own_spread = (radius @ gru.weight_hh_l0.abs().T)[:, None]
+    (x_r, x_z, x_n), (c_r, c_z, c_n), (s_r, s_z, s_n) = (t.chunk(3, -1) for t in (drive, own_centre, own_spread))
+    r_low, r_high = torch.sigmoid(x_r + c_r - s_r), torch.sigmoid(x_r + c_r + s_r)
+    z_low, z_high = torch.sigmoid(x_z + c_z - s_z), torch.sigmoid(x_z + c_z + s_z)
+    # r >= 0: r times [m_low, m_high] is lowest at m_low, highest at m_high, for one of r's ends.
+    m_low, m_high = c_n - s_n, c_n + s_n
+    n_low = torch.tanh(x_n + torch.minimum(r_low * m_low, r_high * m_low))
+    n_high = torch.tanh(x_n + torch.maximum(r_low * m_high, r_high * m_high))
+    # h' is n + z (h - n): with z, 1 - z >= 0, lowest at n_low and h's low end, for one of z's ends.
+    h_low, h_high = (middle - radius)[:, None], (middle + radius)[:, None]
+    low = torch.minimum((1 - z_low) * n_low + z_low * h_low, (1 - z_high) * n_low + z_high * h_low)
+    high = torch.maximum((1 - z_low) * n_high + z_low * h_high, (1 - z_high) * n_high + z_high * h_high)
+    return low, high
 
 
 def interval_margins(low: Tensor, high: Tensor, net: AdderNet, digit: Tensor) -> Tensor:
@@ -97,7 +124,7 @@ class IntervalStep(Objective):
     fresh problems the network already gets right, at least the share ``exact_match`` of them (the
     boxes of a network that does not add yet are not worth holding, and holding them then keeps it
     from learning to). ``classes``: step from that many of the batch's classes, drawn anew each step
-    (``StepContext.generator``), for a cheaper step; null: from all of them. One-layer RNN."""
+    (``StepContext.generator``), for a cheaper step; null: from all of them. One-layer RNN or GRU."""
 
     needs_state = True
     log_name = "interval_step"
@@ -129,8 +156,10 @@ class IntervalStep(Objective):
     def check(self, net: AdderNet) -> None:
         super().check(net)
         cell, layers = getattr(net.config, "cell", None), getattr(net.config, "num_layers", None)
-        if cell != "rnn" or layers != 1:
-            raise ValueError(f"IntervalStep applies to a one-layer RNN; this network is {cell} with {layers} layers")
+        if cell not in ("rnn", "gru") or layers != 1:
+            raise ValueError(
+                f"IntervalStep applies to a one-layer RNN or GRU; this network is {cell} with {layers} layers"
+            )
 
     def loss(self, step: StepResult) -> Tensor | None:
         if not self.weight or step.states is None:
