@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from adder.models import MLPAdder, RecurrentAdder
+from adder.models import RecurrentAdder
 from adder.training.module import AdderModule
 from adder.training.objectives import IntervalStep
 from adder.training.objectives.interval_step import elman_images, gru_images, interval_margins, interval_step_terms
@@ -96,19 +96,6 @@ def test_the_module_adds_it_once_the_batch_is_right_enough_and_trains_its_gradie
     # An untrained network gets few of the batch's sums right: asked for all of them, the loss is off.
     waiting = AdderModule(rnn(), [IntervalStep(weight=5.0, kappa=10.0, exact_match=1.0)])
     assert float(waiting.training_step(data, 0).detach()) == pytest.approx(float(plain.training_step(data, 0).detach()))
-
-
-@pytest.mark.parametrize(
-    ("net", "message"),
-    [
-        (MLPAdder(num_digits=3), "with a state"),
-        (RecurrentAdder("lstm", hidden_size=8), "one-layer RNN or GRU"),
-        (RecurrentAdder("rnn", hidden_size=8, num_layers=2), "one-layer RNN"),
-    ],
-)
-def test_it_is_refused_where_the_network_is_not_a_one_layer_rnn(net: torch.nn.Module, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        IntervalStep().check(net)
 
 
 def test_bad_settings_are_refused() -> None:

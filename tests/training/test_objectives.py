@@ -10,7 +10,16 @@ from adder.models import MLPAdder, RecurrentAdder
 from adder.problems.digits import carries_in, carries_out, make_problems
 from adder.problems.samplers import ProblemSampler, make_generator
 from adder.training.module import AdderModule
-from adder.training.objectives import CarryHint, InitialStateNoise, Objective, StateSpread, StepContext, StepNoise
+from adder.training.objectives import (
+    CarryHint,
+    InitialStateNoise,
+    IntervalStep,
+    Objective,
+    StateSpread,
+    StepContext,
+    StepContraction,
+    StepNoise,
+)
 from adder.training.objectives.carry_hint import carry_hint_loss
 from adder.training.objectives.state_spread import state_spread_loss
 
@@ -98,3 +107,19 @@ def test_fit_adds_the_weighted_carry_hint_to_the_loss() -> None:
             hint = float(carry_hint_loss(module.model.states(batch[0], batch[1])[0], *batch, 10))
     assert hint > 0.1
     assert losses[0.5] == pytest.approx(losses[0.0] + 0.5 * hint, rel=1e-5)
+
+
+@pytest.mark.parametrize("objective", [StepContraction, IntervalStep])
+@pytest.mark.parametrize(
+    ("net", "message"),
+    [
+        (MLPAdder(num_digits=3), "with a state"),
+        (RecurrentAdder("lstm", hidden_size=8), "applies to a one-layer RNN or GRU; this network is lstm"),
+        (RecurrentAdder("rnn", hidden_size=8, num_layers=2), "one-layer RNN or GRU; this network is rnn with 2 layers"),
+    ],
+)
+def test_one_step_losses_are_refused_where_the_state_is_not_one_rnn_or_gru_layer(
+    objective: type[Objective], net: torch.nn.Module, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        objective().check(net)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from adder.models import MLPAdder, RecurrentAdder
 from adder.training.module import AdderModule
 from adder.training.objectives import StepContraction
 from adder.training.objectives.step_contraction import step_contraction_loss
@@ -43,19 +42,6 @@ def test_the_module_adds_the_weighted_loss_and_trains_its_gradient() -> None:
     assert float(losses[5.0].detach()) > float(losses[0.0].detach())
     losses[5.0].backward()
     assert module.model.rnn.weight_hh_l0.grad.abs().sum() > 0
-
-
-@pytest.mark.parametrize(
-    ("net", "message"),
-    [
-        (MLPAdder(num_digits=3), "with a state"),
-        (RecurrentAdder("lstm", hidden_size=8), "one-layer RNN or GRU"),
-        (RecurrentAdder("rnn", hidden_size=8, num_layers=2), "one-layer RNN or GRU"),
-    ],
-)
-def test_it_is_refused_where_the_state_is_not_one_layer_s(net: torch.nn.Module, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        StepContraction().check(net)
 
 
 def test_a_zero_std_or_a_negative_weight_is_refused() -> None:

@@ -101,3 +101,11 @@ def check_at_least_zero(owner: str, name: str, value: float) -> float:
     if not value >= 0.0:
         raise ValueError(f"{owner} {name} must be >= 0, got {value}")
     return float(value)
+
+
+def check_one_layer_state(owner: str, net: AdderNet) -> None:
+    """Refuses a network whose state is not one layer of an RNN or a GRU: the one step a loss on a
+    single step of the recurrence takes."""
+    cell, layers = getattr(net.config, "cell", None), getattr(net.config, "num_layers", None)
+    if cell not in ("rnn", "gru") or layers != 1:
+        raise ValueError(f"{owner} applies to a one-layer RNN or GRU; this network is {cell} with {layers} layers")

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from adder.models.base import AdderNet
 from adder.problems.digits import carries_in
-from adder.training.objectives.base import Objective, StepResult, check_at_least_zero
+from adder.training.objectives.base import Objective, StepResult, check_at_least_zero, check_one_layer_state
 
 
 def class_boxes(states: Tensor, classes: Tensor, count: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -155,11 +155,7 @@ class IntervalStep(Objective):
 
     def check(self, net: AdderNet) -> None:
         super().check(net)
-        cell, layers = getattr(net.config, "cell", None), getattr(net.config, "num_layers", None)
-        if cell not in ("rnn", "gru") or layers != 1:
-            raise ValueError(
-                f"IntervalStep applies to a one-layer RNN or GRU; this network is {cell} with {layers} layers"
-            )
+        check_one_layer_state("IntervalStep", net)
 
     def loss(self, step: StepResult) -> Tensor | None:
         if not self.weight or step.states is None:

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from adder.models.base import AdderNet
-from adder.training.objectives.base import Objective, StepResult, check_at_least_zero
+from adder.training.objectives.base import Objective, StepResult, check_at_least_zero, check_one_layer_state
 
 
 def step_contraction_loss(states: Tensor, a: Tensor, b: Tensor, net: AdderNet, noise: Tensor) -> Tensor:
@@ -49,11 +49,7 @@ class StepContraction(Objective):
 
     def check(self, net: AdderNet) -> None:
         super().check(net)
-        cell, layers = getattr(net.config, "cell", None), getattr(net.config, "num_layers", None)
-        if cell not in ("rnn", "gru") or layers != 1:
-            raise ValueError(
-                f"StepContraction applies to a one-layer RNN or GRU; this network is {cell} with {layers} layers"
-            )
+        check_one_layer_state("StepContraction", net)
 
     def loss(self, step: StepResult) -> Tensor | None:
         if not self.weight or step.states is None or step.states.shape[1] < 2:
