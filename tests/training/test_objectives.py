@@ -123,3 +123,12 @@ def test_one_step_losses_are_refused_where_the_state_is_not_one_rnn_or_gru_layer
 ) -> None:
     with pytest.raises(ValueError, match=message):
         objective().check(net)
+
+
+@pytest.mark.parametrize(
+    "net", [RecurrentAdder("rnn", hidden_size=8, nonlinearity="relu"), RecurrentAdder("gru", gates="hard")]
+)
+def test_interval_bounds_are_refused_for_a_step_they_do_not_bound(net: torch.nn.Module) -> None:
+    with pytest.raises(ValueError, match="IntervalStep bounds tanh steps with sigmoid gates"):
+        IntervalStep().check(net)
+    StepContraction().check(net)  # runs the network's own step: any squashing

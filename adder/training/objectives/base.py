@@ -109,3 +109,20 @@ def check_one_layer_state(owner: str, net: AdderNet) -> None:
     cell, layers = getattr(net.config, "cell", None), getattr(net.config, "num_layers", None)
     if cell not in ("rnn", "gru") or layers != 1:
         raise ValueError(f"{owner} applies to a one-layer RNN or GRU; this network is {cell} with {layers} layers")
+
+
+def check_torch_squashing(owner: str, net: AdderNet) -> None:
+    """Refuses a network whose step squashes with anything but tanh and sigmoid gates (torch's
+    cells): what interval bounds of one step assume."""
+    nonlinearity, gates = getattr(net.config, "nonlinearity", "tanh"), getattr(net.config, "gates", "sigmoid")
+    if nonlinearity != "tanh" or gates != "sigmoid":
+        raise ValueError(
+            f"{owner} bounds tanh steps with sigmoid gates; this network has nonlinearity {nonlinearity}, gates {gates}"
+        )
+
+
+def shapes_one_step(net: AdderNet) -> bool:
+    """Whether ``net`` is a one-layer tanh RNN, the network the default objectives shape one step
+    of for ``adder verify`` (default_objectives)."""
+    config = net.config
+    return getattr(config, "cell", None) == "rnn" and config.num_layers == 1 and config.nonlinearity == "tanh"

@@ -24,7 +24,13 @@ from torch import Tensor
 
 from adder.models.base import AdderNet
 from adder.problems.digits import carries_in
-from adder.training.objectives.base import Objective, StepResult, check_at_least_zero, check_one_layer_state
+from adder.training.objectives.base import (
+    Objective,
+    StepResult,
+    check_at_least_zero,
+    check_one_layer_state,
+    check_torch_squashing,
+)
 
 
 def class_boxes(states: Tensor, classes: Tensor, count: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -55,11 +61,20 @@ def interval_step_terms(
     pairs = base * base
     carry = carries_in(a, b, target, base)
     classes = (carry * pairs + a * base + b).reshape(-1)  # the carry into a pair, and the pair
-    low, high, seen = class_boxes(states.reshape(-1, states.shape[-1]), classes, 2 * pairs)
+    states = states.reshape(-1, states.shape[-1])
+    # The next boxes are where the images must go, not what the loss may widen: held fixed.
+    with torch.no_grad():
+        low, high, seen = class_boxes(states, classes, 2 * pairs)
     start = seen.nonzero()[:, 0]  # (C,)
     if sample is not None and len(start) > sample[0]:
         start = start[torch.randperm(len(start), generator=sample[1], device=start.device)[: sample[0]]]
-    middle, radius = (low[start] + high[start]) / 2, grow * (high[start] - low[start]) / 2
+    # The boxes the steps start from, with their gradient, from the states of those classes only: the
+    # backward of a min or max over every state of the batch cost more than the rest of the loss.
+    slot = torch.full((2 * pairs,), -1, dtype=torch.long, device=states.device)
+    slot[start] = torch.arange(len(start), device=states.device)
+    rows = slot[classes] >= 0
+    start_low, start_high, _ = class_boxes(states[rows], slot[classes[rows]], len(start))
+    middle, radius = (start_low + start_high) / 2, grow * (start_high - start_low) / 2
     digits = torch.arange(base, device=states.device)
     next_a, next_b = digits.repeat_interleave(base), digits.repeat(base)  # (P,): every pair read next
     codes = net.encoder(next_a[None], next_b[None])[0]  # (P, input)
@@ -68,8 +83,7 @@ def interval_step_terms(
     carry_out = ((start % pairs) // base + start % base + start // pairs >= base).long()  # (C,)
     following = carry_out[:, None] * pairs + torch.arange(pairs, device=states.device)  # (C, P)
     known = seen[following]
-    # The next boxes are where the images must go, not what the loss may widen: held fixed.
-    outside = torch.relu(image_high - high.detach()[following]) + torch.relu(low.detach()[following] - image_low)
+    outside = torch.relu(image_high - high[following]) + torch.relu(low[following] - image_low)
     margin = interval_margins(image_low, image_high, net, (next_a + next_b + carry_out[:, None]) % base)
     return outside.sum(-1)[known].mean(), torch.relu(kappa - margin)[known].mean()
 
@@ -156,6 +170,7 @@ class IntervalStep(Objective):
     def check(self, net: AdderNet) -> None:
         super().check(net)
         check_one_layer_state("IntervalStep", net)
+        check_torch_squashing("IntervalStep", net)
 
     def loss(self, step: StepResult) -> Tensor | None:
         if not self.weight or step.states is None:
