@@ -8,7 +8,7 @@ import torch
 
 from adder.training.module import AdderModule
 from adder.training.objectives import StepContraction
-from adder.training.objectives.step_contraction import step_contraction_loss
+from adder.training.objectives.step_contraction import step_contraction_loss, steps_of
 from tests.helpers.objectives import batch as sums
 from tests.helpers.objectives import rnn
 
@@ -21,16 +21,16 @@ def test_a_step_that_ignores_its_state_contracts_fully_and_a_linear_one_by_its_j
     with torch.no_grad():
         net.rnn.weight_hh_l0.zero_()  # the next state reads the digit pair alone
         states = net.states(a, b)[0]
-        noise = 0.3 * torch.randn(states.shape[0], states.shape[1] - 1, states.shape[2])
-        assert float(step_contraction_loss(states, a, b, net, noise)) == pytest.approx(0.0, abs=1e-12)
+        steps = steps_of(states, a, b)
+        noise = 0.3 * torch.randn(steps[0].shape)
+        assert float(step_contraction_loss(*steps, net, noise)) == pytest.approx(0.0, abs=1e-12)
         # A tiny recurrent weight s * I: tanh is about linear there, the step scales a disturbance by s.
         net.rnn.weight_hh_l0.copy_(0.5 * torch.eye(8))
         net.rnn.weight_ih_l0.zero_()
         net.rnn.bias_ih_l0.zero_()
         net.rnn.bias_hh_l0.zero_()
-        states = net.states(a, b)[0]
-        small = 1e-4 * noise
-        assert float(step_contraction_loss(states, a, b, net, small)) == pytest.approx(0.25, rel=1e-3)
+        steps = steps_of(net.states(a, b)[0], a, b)
+        assert float(step_contraction_loss(*steps, net, 1e-4 * noise)) == pytest.approx(0.25, rel=1e-3)
 
 
 def test_the_module_adds_the_weighted_loss_and_trains_its_gradient() -> None:
@@ -44,8 +44,21 @@ def test_the_module_adds_the_weighted_loss_and_trains_its_gradient() -> None:
     assert module.model.rnn.weight_hh_l0.grad.abs().sum() > 0
 
 
+def test_steps_draws_that_many_steps_of_the_batch_each_training_step() -> None:
+    data = sums(32)
+    module = AdderModule(rnn(), [StepContraction(5.0, std=0.3, steps=7)])
+    rows = []
+    states = module.model.states
+    module.model.states = lambda a, *args, **kwargs: rows.append(len(a)) or states(a, *args, **kwargs)
+    module.training_step(data, 0).backward()
+    assert rows == [32, 7]  # the batch, then the 7 steps drawn of its 32 x (positions - 1)
+    assert module.model.rnn.weight_hh_l0.grad.abs().sum() > 0
+
+
 def test_a_zero_std_or_a_negative_weight_is_refused() -> None:
     with pytest.raises(ValueError, match="std must be > 0"):
         StepContraction(std=0.0)
     with pytest.raises(ValueError, match="weight must be >= 0"):
         StepContraction(weight=-1.0)
+    with pytest.raises(ValueError, match="steps must be a positive number"):
+        StepContraction(steps=0)
