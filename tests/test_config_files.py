@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from adder.config_files import CONFIG_DIR, LOGGER_DIR, RECIPE_DIR, STUDY_DIR, resolve, resolve_config_flags, shipped
 from adder.errors import InputError
+from adder.models import RecurrentAdder
+from adder.training import objectives
 
 
 def test_names_resolve_to_the_shipped_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,3 +89,12 @@ def test_paths_of_the_flat_layout_still_name_the_moved_files(tmp_path: Path, mon
     assert resolve("configs/lstm.yaml") == str(RECIPE_DIR / "lstm.yaml")
     assert resolve("configs/experiments/cell.yaml", (STUDY_DIR,)) == str(STUDY_DIR / "cell.yaml")
     assert resolve("elsewhere/lstm.yaml") == "elsewhere/lstm.yaml"
+
+
+def test_the_default_recipe_file_is_what_adder_fit_trains_with_no_config() -> None:
+    recipe = yaml.safe_load((RECIPE_DIR / "rnn.yaml").read_text())["model"]
+    assert recipe["net"] == {"class_path": "adder.models.RecurrentAdder", "init_args": {"cell": "rnn"}}
+    listed = [
+        getattr(objectives, spec["class_path"].rsplit(".", 1)[1])(**spec["init_args"]) for spec in recipe["objectives"]
+    ]
+    assert [o.spec() for o in listed] == [o.spec() for o in objectives.default_objectives(RecurrentAdder())]

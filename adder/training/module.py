@@ -75,8 +75,9 @@ class AdderModule(L.LightningModule):
         net: the network (any :class:`~adder.models.AdderNet`, named by ``class_path`` in configs);
             None: ``RecurrentAdder()``. The CLI links its ``base`` and ``num_digits`` from ``--data``.
         objectives: the training tricks beside cross-entropy (:mod:`adder.training.objectives`),
-            applied in list order; None: ``default_objectives`` (replay of the hardest, and initial-
-            state noise for a network with a state), an empty list: cross-entropy alone.
+            applied in list order; None: ``default_objectives(net)`` (replay of the hardest,
+            initial-state noise for a network with a state, and for a one-layer tanh RNN the
+            objectives that make it provable), an empty list: cross-entropy alone.
         eval_chunk_size: positions per chunk when evaluating (bounds memory on long numbers).
         optimizer, lr_scheduler: what ``configure_optimizers`` builds, as ``class_path`` and
             ``init_args`` (the CLI passes its ``--optimizer``/``--lr_scheduler``); None: no schedule.
@@ -92,7 +93,7 @@ class AdderModule(L.LightningModule):
     ) -> None:
         super().__init__()
         net = net if net is not None else RecurrentAdder()
-        objectives = list(objectives) if objectives is not None else default_objectives(net.has_state)
+        objectives = list(objectives) if objectives is not None else default_objectives(net)
         for objective in objectives:
             objective.check(net)
         # The CLI logs the whole run config (adder.training.tracking), so the logger gets none here.

@@ -71,7 +71,7 @@ def resolve_shorthand(model: Namespace) -> None:
         model.net = _with_net_keys(_plain(model.net), net)
     flags = {key: value for key, value in given.items() if key in OBJECTIVE_FLAGS}
     if flags:
-        model.objectives = _with_objective_flags(model.get("objectives"), flags, net_class(model.net))
+        model.objectives = _with_objective_flags(model.get("objectives"), flags, model.net)
 
 
 def with_shorthand_folded(config: Any) -> Any:
@@ -114,9 +114,10 @@ def _with_net_keys(spec: dict[str, Any], keys: dict[str, Any]) -> Namespace:
     return Namespace(class_path=path, init_args=Namespace(**init_args))
 
 
-def _with_objective_flags(objectives: Any, flags: dict[str, float], net: type[AdderNet]) -> list[Namespace]:
-    if objectives is None:
-        specs = [objective.spec() for objective in default_objectives(net.has_state)]
+def _with_objective_flags(objectives: Any, flags: dict[str, float], net_spec: Any) -> list[Namespace]:
+    net = net_class(net_spec)
+    if objectives is None:  # the module's defaults, which depend on the network: build it to ask
+        specs = [objective.spec() for objective in default_objectives(built(net_spec))]
     else:
         specs = [_plain(objective) for objective in objectives]
     for flag, value in flags.items():
@@ -175,6 +176,14 @@ def network_error(model: Any, data: Any) -> Exception | None:
     except (ValueError, TypeError) as error:
         return error
     return None
+
+
+def built(spec: Any) -> AdderNet:
+    """The network a spec names, with its init arguments; a one-line InputError if they are refused."""
+    try:
+        return net_class(spec)(**(_plain(spec).get("init_args") or {}))
+    except (TypeError, ValueError) as error:
+        raise InputError(f"model.net: {error}") from None
 
 
 def net_class(spec: Any) -> type[AdderNet]:

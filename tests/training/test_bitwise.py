@@ -1,11 +1,15 @@
-"""The default ``adder fit`` trains the same weights, bit for bit, as the version that made
-tests/fixtures/default_fit_30_steps/ (see tests/fixtures/README.md): a refactoring of the
-training layer must not change what the default recipe learns. Float kernels round differently on
+"""``adder fit`` of the default network with the objectives the references were made with trains
+the same weights, bit for bit, as the version that made tests/fixtures/default_fit_30_steps/ (see
+tests/fixtures/README.md): a refactoring of the training layer must not change what a recipe learns.
+The references predate the default's one-step objectives (StepContraction, IntervalStep), so the
+fit names the default's objectives of then, replay and initial-state noise; the resume tests cover
+the one-step objectives' draws. Float kernels round differently on
 different CPUs (tests/fixtures/README.md), so that version made one reference per kind of CPU,
 and the fit must equal one of them exactly."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +19,11 @@ import torch
 from tests.helpers.cli import run_cli
 
 REFERENCES = Path(__file__).resolve().parents[1] / "fixtures" / "default_fit_30_steps"
+#: The default recipe's objectives when the references were made.
+OBJECTIVES = [
+    {"class_path": "adder.training.objectives.ReplayHardest", "init_args": {"share": 0.2}},
+    {"class_path": "adder.training.objectives.InitialStateNoise", "init_args": {"std": 0.3}},
+]
 
 
 @pytest.fixture
@@ -29,7 +38,7 @@ def one_thread() -> Iterator[None]:
 
 @pytest.mark.usefixtures("one_thread")
 def test_the_default_fit_trains_the_reference_weights(tmp_path: Path) -> None:
-    cli = run_cli("fit", tmp_path, "--trainer.max_steps", "30")
+    cli = run_cli("fit", tmp_path, "--trainer.max_steps", "30", "--model.objectives", json.dumps(OBJECTIVES))
     trained = cli.trainer.lightning_module.state_dict()
     references = {path.stem: torch.load(path, weights_only=True) for path in sorted(REFERENCES.glob("*.pt"))}
     assert len(references) >= 2 and all(sorted(trained) == sorted(ref) for ref in references.values())

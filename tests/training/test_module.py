@@ -12,7 +12,7 @@ from adder.models import MLPAdder, RecurrentAdder
 from adder.problems.digits import make_problems
 from adder.problems.samplers import ProblemSampler, make_generator
 from adder.training.module import AdderModule, NonFiniteLossError
-from adder.training.objectives import InitialStateNoise, ReplayHardest, StepContext
+from adder.training.objectives import InitialStateNoise, IntervalStep, ReplayHardest, StepContext, StepContraction
 from tests.helpers.cli import run_cli, run_dirs, tiny_fit_args
 
 # training_step called directly, without a Trainer, still logs on its logging steps.
@@ -124,10 +124,16 @@ def test_state_noise_starts_training_problems_from_a_seeded_random_state(cell: s
 
 
 def test_the_default_objectives_follow_the_network_and_are_recorded() -> None:
-    for cell in ("rnn", "lstm", "gru"):
+    for cell in ("lstm", "gru"):
         module = AdderModule(RecurrentAdder(cell))
         assert [type(o) for o in module.objectives] == [ReplayHardest, InitialStateNoise]
         assert module.hparams.objectives[1]["init_args"] == {"std": 0.3}  # what a checkpoint records
+    # The default network, a one-layer tanh RNN, also gets the objectives that make it provable;
+    # other RNNs get the gated cells' defaults (the one-step objectives bound tanh steps of one layer).
+    shaped = [ReplayHardest, InitialStateNoise, StepContraction, IntervalStep]
+    assert [type(o) for o in AdderModule().objectives] == shaped
+    assert [type(o) for o in AdderModule(RecurrentAdder("rnn", num_layers=2)).objectives] == shaped[:2]
+    assert [type(o) for o in AdderModule(RecurrentAdder("rnn", nonlinearity="relu")).objectives] == shaped[:2]
     mlp = AdderModule(MLPAdder(num_digits=3))  # the MLP has no state: no noise unless asked, and asking is refused
     assert [type(o) for o in mlp.objectives] == [ReplayHardest]
     assert mlp.hparams.net["class_path"].endswith("MLPAdder") and mlp.hparams.net["init_args"]["num_digits"] == 3

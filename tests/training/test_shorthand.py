@@ -48,8 +48,13 @@ def test_cell_mlp_switches_the_network_and_its_state_objectives_are_refused() ->
 def test_objective_flags_replace_add_and_remove_in_the_old_order() -> None:
     section = model(state_spread=3.0, replay_hardest=0.0, carry_hint=0.5)
     resolve_shorthand(section)
-    assert objectives_of(section) == [
+    assert objectives_of(section) == [  # the default RNN's objectives, less replay, then the two added
         ("InitialStateNoise", {"std": 0.3}),
+        ("StepContraction", {"weight": 3.5, "std": 1.0, "steps": 256}),
+        (
+            "IntervalStep",
+            {"weight": 0.3, "kappa": 0.5, "margin_weight": 1.0, "exact_match": 0.99, "grow": 1.0, "classes": 16},
+        ),
         ("StateSpread", {"weight": 3.0}),
         ("CarryHint", {"weight": 0.5}),
     ]
