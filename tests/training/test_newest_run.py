@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -98,7 +99,10 @@ def test_the_nan_error_starts_a_line_of_its_own_below_the_progress_bar(tmp_path:
     output = done.stdout.decode()
     assert done.returncode == 1
     assert "step:" in output  # the bar was drawn
-    assert "\nerror: loss became inf at step 1; lower the learning rate (no checkpoint was saved)\n" in output
+    # inf from the cross-entropy, or NaN where the one-step objectives' terms meet inf - inf.
+    assert re.search(
+        r"\nerror: loss became (inf|nan) at step 1; lower the learning rate \(no checkpoint was saved\)\n", output
+    )
 
 
 @pytest.mark.slow
