@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import torch
 
@@ -99,8 +100,8 @@ def contraction(net: ElmanAdder, steps: int = 6, points: int = 2000, seed: int =
 class PastMargins(Prover):
     """A prover that goes on widening its boxes where a margin fails, printing each round's margin."""
 
-    def check_all(self, boxes: torch.Tensor, grown: torch.Tensor, plan: Plan) -> int:
-        count = super().check_all(boxes, grown, plan)
+    def check_all(self, boxes: torch.Tensor, grown: torch.Tensor, plan: Plan, *args: Any) -> int:
+        count = super().check_all(boxes, grown, plan, *args)
         self.margin = self.worst.margin
         side = float((boxes[:, 1] - boxes[:, 0]).nan_to_num(0.0, posinf=0.0, neginf=0.0).max())
         print(f"  worst margin {self.margin:.3g} against boxes whose longest side is {side:.3g}")

@@ -298,10 +298,15 @@ class Prover:
         boxes = self.sampled_boxes(plan.history, plan.aligned)
         boxes[:, 0] -= 1e-4
         boxes[:, 1] += 1e-4
-        checked = 0
+        checked, margins, previous = 0, {}, None
         for round_number in range(1, MAX_ROUNDS + 1):
             grown = boxes.clone()
-            count = self.check_all(boxes, grown, plan)
+            # A class whose box is what it was when it was last checked has the same images: they
+            # lay inside the boxes of then or widened them to hold them, and boxes only grow, so
+            # they lie inside now, with the same margins. Only the classes whose box grew are read.
+            changed = None if previous is None else (boxes != previous).flatten(1).any(1)
+            count = self.check_all(boxes, grown, plan, changed, margins)
+            previous = boxes
             checked += count
             classes = int(torch.isfinite(boxes[:, 0, 0]).sum())
             if not 0 < self.worst.margin < torch.inf:  # inf: nothing was checked; NaN never gets here
@@ -327,9 +332,19 @@ class Prover:
         """The symbols read at each of ``steps`` steps: sums, then pairs for the last ``exact``."""
         return [self.pair_symbols if steps - j <= exact else self.sum_symbols for j in range(steps)]
 
-    def check_all(self, boxes: Tensor, grown: Tensor, plan: Plan) -> int:
+    def check_all(
+        self,
+        boxes: Tensor,
+        grown: Tensor,
+        plan: Plan,
+        changed: Tensor | None = None,
+        margins: dict[int, Failure] | None = None,
+    ) -> int:
         """Checks 1 and 2 against ``boxes``, widening ``grown`` to every image that leaves its box;
-        keeps the lowest margin in ``self.worst``; returns how many sets were checked."""
+        keeps the lowest margin in ``self.worst``; returns how many sets were checked. ``changed``
+        (classes,): read only the classes it marks (None: all); ``margins``: each class's lowest
+        margin when it was last read, updated here, whose lowest counts with this call's."""
+        margins = {} if margins is None else margins
         self.worst = Failure(float("inf"), "the zero state", [], 0, "margin")
         self.excess: tuple[float, str, list[int]] = (0.0, "", [])  # the farthest an image left its box
         state = self.net.zero_state()
@@ -344,9 +359,13 @@ class Prover:
         for depth in range(1, plan.history + plan.window):
             alphabets = self.alphabets(depth, depth)  # a set of points from one start: keep them apart
             count += self.walk(start, none, zero, alphabets, boxes, grown, plan.history, "the zero state")
+        from_zero = self.worst
         for index in range(len(boxes)):
             if not torch.isfinite(boxes[index, 0, 0]):
                 continue  # no state is known to reach this class (yet)
+            if changed is not None and not bool(changed[index]):
+                continue
+            self.worst = Failure(float("inf"), "", [], 0, "margin")
             symbols, carries = self.class_path(index, plan.history)
             region = self.region(boxes, index).split(plan.piece, MAX_PIECES)
             symbols, carries = symbols.expand(len(region.center), -1), carries.expand(len(region.center), -1)
@@ -355,6 +374,8 @@ class Prover:
             )
             alphabets = self.alphabets(plan.window, plan.exact)
             count += self.walk(region, symbols, carries, alphabets, boxes, grown, plan.history, start_text)
+            margins[index] = self.worst
+        self.worst = min([from_zero, *margins.values()], key=lambda failure: failure.margin)
         return count
 
     def walk(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from adder.models import ModelConfig, build_model
 from adder.verification.elman import ElmanAdder
+from adder.verification.invariant import Plan, Prover
 from adder.verification.zonotope import Zonotope
 from tests.helpers.hand_adders import exact_adder, leaky_adder
 
@@ -93,7 +94,7 @@ def test_no_plan_needs_more_frame_memory_than_allowed() -> None:
 
 
 def test_a_large_state_tries_boxes_per_last_digit_pair_before_cutting_boxes_into_pieces() -> None:
-    from adder.verification.invariant import Plan, schedule
+    from adder.verification.invariant import schedule
 
     def first_cut(plans: list[Plan]) -> int:
         return next(i for i, p in enumerate(plans) if p.piece < float("inf"))
@@ -105,11 +106,12 @@ def test_a_large_state_tries_boxes_per_last_digit_pair_before_cutting_boxes_into
 
 
 def test_axis_aligned_boxes_are_tried_first_on_a_large_state_and_not_on_a_small_one() -> None:
-    from adder.verification.invariant import Plan, schedule
+    from adder.verification.invariant import schedule
 
     large, small = schedule(10, 64), schedule(2, 6)
-    first = next(i for i, p in enumerate(large) if (p.history, p.window, p.exact, p.piece) == (1, 1, 1, float("inf")))
-    assert large[first].aligned and large[first + 1] == Plan(1, 1, 1)  # the same plan, then in frames
+    assert large[0] == Plan(1, 1, 1, aligned=True)  # the plan that proves the default recipe's models
+    by_carry = [p for p in large[1:] if p.history == 0]
+    assert by_carry[0].aligned and by_carry[1] == Plan(by_carry[0].history, by_carry[0].window, by_carry[0].exact)
     assert not any(p.aligned for p in small)  # the proofs of the smallest models keep their order
 
 
@@ -125,10 +127,28 @@ def test_axis_aligned_boxes_are_tried_first_on_a_large_state_and_not_on_a_small_
 def test_axis_aligned_boxes_prove_the_exact_adder_and_none_of_the_broken_ones(
     model: torch.nn.Module, proved: bool
 ) -> None:
-    from adder.verification.invariant import Plan, Prover
 
     net = ElmanAdder.from_model(model)
     for plan in (Plan(1, 1, 1, aligned=True), Plan(0, 2, 0, aligned=True)):
         outcome = Prover(net, time.monotonic() + 60).prove(plan)
         assert outcome.proved == proved, plan
         assert (outcome.worst_margin > 0) == proved
+
+
+class EveryClassEveryRound(Prover):
+    """The prover before rounds read only the classes whose box grew: every class, every round."""
+
+    def check_all(self, boxes: torch.Tensor, grown: torch.Tensor, plan: Plan, *ignored: object) -> int:
+        return super().check_all(boxes, grown, plan)
+
+
+@pytest.mark.parametrize("model", [exact_adder(), exact_adder(thresholds=(1, 2, 2.6)), leaky_adder()])
+def test_rounds_that_read_only_the_grown_boxes_reach_the_verdict_of_reading_every_box(model: torch.nn.Module) -> None:
+    net = ElmanAdder.from_model(model)
+    for plan in (Plan(1, 1, 1, aligned=True), Plan(0, 2, 0, aligned=True), Plan(1, 1, 1), Plan(0, 1, 0)):
+        fast = Prover(net, time.monotonic() + 60).prove(plan)
+        every = EveryClassEveryRound(net, time.monotonic() + 60).prove(plan)
+        assert (fast.proved, fast.worst_margin, fast.rounds) == (every.proved, every.worst_margin, every.rounds)
+        assert fast.sets_checked <= every.sets_checked
+        # From the second round on only the classes whose box grew are read (here never all of them).
+        assert fast.rounds == 1 or fast.sets_checked < every.sets_checked
