@@ -21,7 +21,7 @@ PROVED, COUNTEREXAMPLE, UNDECIDED = 0, 1, 3
 #: PROOF_SHARE in all), then the search again, guided by where the proof failed.
 QUICK_SHARE, PROOF_SHARE = 0.05, 0.7
 #: The first search's longest time: short wrong sums come first in it; the search after the proof has the rest.
-QUICK_SECONDS = 3.0
+QUICK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
