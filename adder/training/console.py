@@ -108,6 +108,7 @@ def fit_summary(trainer: Trainer, run_dir: str) -> str:
             # With loggers of its own (a list, CSV, MLflow) the test takes them from the run's config.
             f"  adder test {'' if _default_logger(trainer) else f'--config {config} '}--ckpt_path {last}",
             f"  adder add --ckpt {last} 123 456",
+            f"  adder verify --ckpt {last} --time-limit 120   # prove it adds every sum, or find one it gets wrong",
         ]
     if any(type(logger).__name__ == "TensorBoardLogger" for logger in trainer.loggers):
         lines.append(f"  tensorboard --logdir {os.path.dirname(run_dir)}")

@@ -29,6 +29,17 @@ def test_fit_is_quiet_unless_verbose(tmp_path: Path, caplog: pytest.LogCaptureFi
     assert any(m.startswith("GPU available:") for m in found)  # (the tip: only the Lightning versions that have it)
 
 
+def test_a_fit_ends_with_the_commands_that_use_its_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_cli("fit", tmp_path, *tiny_fit_args(1))
+    (run,) = run_dirs(tmp_path)
+    last = run / "checkpoints" / "last.ckpt"
+    out = capsys.readouterr().err  # the summary goes to stderr, beside Lightning's own lines
+    assert f"  adder add --ckpt {last} 123 456" in out
+    assert f"  adder verify --ckpt {last} --time-limit 120" in out  # the default recipe's models are proved
+
+
 def test_validate_prints_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_cli("fit", tmp_path, *tiny_fit_args(3))
     last = str(run_dirs(tmp_path)[0] / "checkpoints" / "last.ckpt")
