@@ -484,13 +484,15 @@ def frame_bytes(base: int, state_size: int, history: int) -> float:
     return 2 * float(base * base) ** history * 2 * state_size**2 * 8
 
 
-def schedule(base: int, state_size: int, longest: int = 12) -> list[Plan]:
+def schedule(base: int, state_size: int, longest: int = 12, lead: bool = True) -> list[Plan]:
     """Plans in the order of their cost: sets checked times the size of each. A box cut into
     pieces counts as ten times the sets per step of cutting finer where the state is small; a
     state of more than SMALL_STATE coordinates is cut into the most pieces allowed (MAX_PIECES) at
     once, so each step of cutting counts that many times (docs/verification.md: on the default
     RNN's state of 64 the first plan with pieces ran past the time limit, and no plan by last
-    digit pairs was reached)."""
+    digit pairs was reached). ``lead``: on a large state, FIRST_ON_LARGE_STATE first (off for the
+    LSTM, whose first round of that plan outlasts the proof's share of the limit:
+    docs/verification.md)."""
     sums, pairs = 2 * base - 1, base * base
     # Where the state is small, frames per class are what proved the models proved so far; where it
     # is large, a frame mixes many coordinates and its boxes widen (docs/verification.md): axis-aligned
@@ -512,7 +514,7 @@ def schedule(base: int, state_size: int, longest: int = 12) -> list[Plan]:
         return sets * (1 + plan.window) * state_size
 
     ordered = sorted(plans, key=cost)
-    if state_size > SMALL_STATE:
+    if lead and state_size > SMALL_STATE:
         # On a large state a region per carry alone holds about the whole cube of states, and every
         # plan by carry alone failed in its first round on the models proved so far, after seconds
         # each (docs/verification.md): try the plan that proves them, boxes per carry and last pair,

@@ -65,7 +65,7 @@ def verdict(model: Adder, time_limit: float, log: Any = lambda _: None) -> Verdi
     if checked is not None:
         return wrong_sum(checked)
     try:
-        for plan in schedule(net.base, net.state_size):
+        for plan in schedule(net.base, net.state_size, lead=getattr(net, "cell", "rnn") != "lstm"):
             log(f"trying {plan.words()} (at {time.monotonic() - started:.1f} s)")
             outcome = prover.prove(plan)
             if outcome.proved:

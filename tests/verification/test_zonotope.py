@@ -110,6 +110,7 @@ def test_axis_aligned_boxes_are_tried_first_on_a_large_state_and_not_on_a_small_
 
     large, small = schedule(10, 64), schedule(2, 6)
     assert large[0] == Plan(1, 1, 1, aligned=True)  # the plan that proves the default recipe's models
+    assert schedule(10, 128, lead=False)[0].history == 0  # the LSTM's: the cheapest plans first
     by_carry = [p for p in large[1:] if p.history == 0]
     assert by_carry[0].aligned and by_carry[1] == Plan(by_carry[0].history, by_carry[0].window, by_carry[0].exact)
     assert not any(p.aligned for p in small)  # the proofs of the smallest models keep their order
