@@ -515,9 +515,11 @@ BASELINE_OBJECTIVES = [
     {"class_path": "adder.training.objectives.ReplayHardest", "init_args": {"share": 0.2}},
     {"class_path": "adder.training.objectives.InitialStateNoise", "init_args": {"std": 0.3}},
 ]
-BASELINE_FIT: list[str] = ["--model.objectives", json.dumps(BASELINE_OBJECTIVES)]
-#: The recipes timed to a verdict: their `adder fit` flags (the fit's own verify off: `adder verify` follows).
-PROVED_RECIPES: dict[str, list[str]] = {"the default recipe": []}
+#: `adder fit`'s own verify off: the fits are timed alone, and `adder verify` follows as its own process.
+VERIFY_OFF = ["--verify_after_fit", "null"]
+BASELINE_FIT: list[str] = ["--model.objectives", json.dumps(BASELINE_OBJECTIVES), *VERIFY_OFF]
+#: The recipes timed to a verdict: their `adder fit` flags.
+PROVED_RECIPES: dict[str, list[str]] = {"the default recipe": VERIFY_OFF}
 
 
 def timed_verify(checkpoint: Path, time_limit: float) -> tuple[float, str]:

@@ -91,7 +91,14 @@ CATALOGUE = [
         "models gates sigmoid only",
     ),
     ("train", ["--verify_after_fit", "-1"], "verify_after_fit"),
-    ("train", ["--verify_refine", "2"], "give --verify_after_fit"),
+    ("train", ["--verify_after_fit", "soon"], "verify_after_fit"),
+    ("train", ["--verify_after_fit", "null", "--verify_refine", "2"], "give --verify_after_fit"),
+    # auto (the default) skips a ReLU RNN after the fit, but rounds of verify were asked for.
+    (
+        "train",
+        ["--model.nonlinearity", "relu", "--verify_after_fit", "auto", "--verify_refine", "1"],
+        "--verify_refine: adder verify models",
+    ),
     ("train", ["--verify_after_fit", "10", "--verify_refine", "-1"], "--verify_refine must be"),
     (
         "train",

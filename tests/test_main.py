@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adder.__main__ import main
-from tests.helpers.cli import QUIET, REPO, run_dirs, tiny_fit_args
+from tests.helpers.cli import QUIET, REPO, VERIFY_OFF, run_dirs, tiny_fit_args
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,7 +28,7 @@ def test_fit_by_config_name_from_any_directory_then_add_with_the_newest_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no configs/ here: `lstm` is the shipped config
-    assert main(["fit", "--config", "lstm", *QUIET, *tiny_fit_args(3)]) == 0
+    assert main(["fit", "--config", "lstm", *QUIET, *VERIFY_OFF, *tiny_fit_args(3)]) == 0
     (run,) = run_dirs(tmp_path)
     assert "cell: lstm" in (run / "config.yaml").read_text()
     capsys.readouterr()

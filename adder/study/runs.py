@@ -27,7 +27,7 @@ from adder.models.checkpoints import LAST_CHECKPOINT
 from adder.study.pruning import TrialReporter
 from adder.study.spec import Experiment
 from adder.training import Interrupted, fit, test
-from adder.training.api import arguments
+from adder.training.api import ConfigLike, arguments
 
 QUIET = {"trainer.enable_progress_bar": False, "trainer.enable_model_summary": False}
 #: A finished seed's record, in its run directory.
@@ -90,10 +90,11 @@ def run_trial(
         return json.loads((run_dir / RECORD).read_text())
     last = run_dir / LAST_CHECKPOINT
     if last.is_file():  # a worker stopped during this trial: carry on from where it saved
-        fit_configs: list[str | Path] = [run_dir / "config.yaml"]
+        fit_configs: list[ConfigLike] = [run_dir / "config.yaml"]
         fit_flags: dict[str, Any] = {"ckpt_path": last}
     else:
-        fit_configs = list(configs)
+        # A trial is verified only where the study's config or args ask (adder fit's default verifies).
+        fit_configs = [{"verify_after_fit": None}, *configs]
         fit_flags = {**flags, **QUIET, "seed_everything": seed, "trainer.default_root_dir": run_dir}
         # The run is the trial's directory itself, so that TensorBoard names it after the point.
         logger = "trainer.logger.init_args."

@@ -4,7 +4,7 @@ defaults, the after-fit steps, the prediction writer and the carry probe."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import lightning
 from lightning.pytorch.cli import LightningArgumentParser, LRSchedulerTypeTuple
@@ -28,6 +28,9 @@ HELP_DESCRIPTION = (
     "Every flag follows, grouped: the trainer's, then the model's (AdderModule) and the data's "
     "(AdditionDataModule)."
 )
+#: --verify_after_fit's default: verify for AUTO_SECONDS where verify models the network.
+AUTO = "auto"
+AUTO_SECONDS = 120.0
 #: The best checkpoint: the highest validation exact match, named by its step.
 CHECKPOINT_DEFAULTS = {
     "checkpoint.monitor": "val/exact_match",
@@ -81,10 +84,11 @@ def add_training_arguments(parser: LightningArgumentParser) -> None:
     )
     parser.add_argument(
         "--verify_after_fit",
-        type=float | None,
-        default=None,
+        type=float | Literal["auto"] | None,
+        default=AUTO,
         help="adder fit: run adder verify on the checkpoint --test_after_fit would test, for this many "
-        "seconds, and log verify/proved and verify/counterexample (1 or 0) into the run",
+        "seconds, and log verify/proved and verify/counterexample (1 or 0) into the run; auto (the default): "
+        f"{AUTO_SECONDS:g} s, on a network adder verify models (a note says why not otherwise); null: no verify",
     )
     parser.add_argument(
         "--verify_refine",

@@ -17,6 +17,7 @@ from lightning import Trainer
 
 from adder.errors import InputError
 from adder.evaluation.reporting import exact_match_table
+from adder.training.arguments import AUTO_SECONDS
 from adder.training.callbacks import PredictionWriter
 from adder.training.module import plain_spec
 
@@ -108,7 +109,7 @@ def fit_summary(trainer: Trainer, run_dir: str) -> str:
             # With loggers of its own (a list, CSV, MLflow) the test takes them from the run's config.
             f"  adder test {'' if _default_logger(trainer) else f'--config {config} '}--ckpt_path {last}",
             f"  adder add --ckpt {last} 123 456",
-            f"  adder verify --ckpt {last} --time-limit 120   # prove it adds every sum, or find one it gets wrong",
+            f"  adder verify --ckpt {last} --time-limit {AUTO_SECONDS:g}   # prove it adds every sum, or find one it gets wrong",
         ]
     if any(type(logger).__name__ == "TensorBoardLogger" for logger in trainer.loggers):
         lines.append(f"  tensorboard --logdir {os.path.dirname(run_dir)}")

@@ -15,6 +15,7 @@ from adder.errors import InputError
 from adder.models import ModelConfig
 from adder.models.checkpoints import load_checkpoint, network_of
 from adder.problems.suites import check_lengths, default_test_lengths, default_val_num_digits
+from adder.training.arguments import AUTO
 from adder.training.module import build_optimizers
 from adder.training.run_dirs import CKPT_ALIASES, checkpoint_step
 from adder.training.shorthand import flat_view, model_config_of, net_class, resolve_shorthand
@@ -137,12 +138,19 @@ def fit_data_to_model(data: Any, model: Any) -> None:
         raise InputError(str(error)) from None
 
 
-def check_verifiable(seconds: float, model: Any) -> None:
+def check_verifiable(seconds: float | str, model: Any, refine: int) -> None:
     """--verify_after_fit: a positive time, and a model ``adder verify`` models (checked before the
-    fit, so that a refusal does not come after minutes of training)."""
-    if not 0 < seconds < math.inf:
+    fit, so that a refusal does not come after minutes of training). ``auto`` skips a network verify
+    does not model, unless --verify_refine asks for rounds of verify."""
+    if seconds == AUTO and not refine:
+        return
+    if seconds != AUTO and not 0 < float(seconds) < math.inf:
         raise InputError(f"--verify_after_fit must be a positive number of seconds, got {seconds}")
-    check_modelled(model_config_of(model) if model else ModelConfig())
+    try:
+        check_modelled(model_config_of(model) if model else ModelConfig())
+    except InputError as error:
+        flag = "--verify_refine" if seconds == AUTO else "--verify_after_fit"
+        raise InputError(f"{flag}: {error}") from None
 
 
 def check_refine(rounds: int, steps: int | None, seconds: float | None) -> None:
@@ -165,7 +173,7 @@ def check_command_line(args: list[str], subcommand: str, config: Any) -> None:
         if subcommand != "fit" and flag in names:
             raise InputError(f"{flag} is a flag of adder fit, not of adder {subcommand}")
     if config.get("verify_after_fit") is not None:
-        check_verifiable(config.verify_after_fit, config.get("model"))
+        check_verifiable(config.verify_after_fit, config.get("model"), config.get("verify_refine") or 0)
     check_refine(config.get("verify_refine") or 0, config.get("verify_refine_steps"), config.get("verify_after_fit"))
     ckpt_path = config.get("ckpt_path")
     if ckpt_path and ckpt_path not in CKPT_ALIASES:

@@ -11,7 +11,7 @@ from adder.evaluation.sums import add_with_model
 from adder.models import Adder, MLPAdder, RecurrentAdder
 from adder.problems.digits import digits_to_int, format_digits, int_to_digits
 from adder.verification import counterexample, exhaustive
-from adder.verification.accepted import UnsupportedModel
+from adder.verification.accepted import UnsupportedModel, check_finite, check_modelled
 from adder.verification.elman import TANH_ERROR, ElmanAdder
 from adder.verification.gated import GatedAdder
 from adder.verification.invariant import Outcome, Prover, TimeUp, schedule
@@ -103,6 +103,15 @@ def wrong_sum(
 ) -> Verdict:
     a, b, _, _ = checked
     return Verdict(COUNTEREXAMPLE, counterexample_line(*checked), operands=(a, b), margin=margin, guide=guide)
+
+
+def check_accepted(model: Adder) -> None:
+    """Raises UnsupportedModel where :func:`verdict` would refuse ``model``, and only there."""
+    if isinstance(model, MLPAdder):
+        check_modelled(model.config)
+        check_finite(model)
+    else:
+        analysis_of(model)
 
 
 def analysis_of(model: Adder) -> ElmanAdder | GatedAdder:

@@ -17,9 +17,15 @@ REPO = Path(__file__).resolve().parents[2]
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
+#: The tests' fits verify only where their flags or configs say so (adder fit's default verifies).
+VERIFY_OFF = ["--verify_after_fit", "null"]
+
+
 def run_cli(subcommand: str, root: Path, *args: str) -> AdderCLI:
-    """``adder SUBCOMMAND ...`` in-process, logging under ``root``."""
-    return main([subcommand, "--trainer.default_root_dir", str(root), *QUIET, *args])
+    """``adder SUBCOMMAND ...`` in-process, logging under ``root``; a fit is not verified unless
+    ``args`` ask for it."""
+    off = VERIFY_OFF if subcommand == "fit" else []
+    return main([subcommand, "--trainer.default_root_dir", str(root), *QUIET, *off, *args])
 
 
 def tiny_fit_args(steps: int, *extra: str) -> list[str]:

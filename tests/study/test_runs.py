@@ -11,7 +11,7 @@ from adder.errors import InputError
 from adder.study.queue import StudyQueue, open_storage
 from adder.study.runs import captured, run_trial
 from adder.study.spec import load_experiment
-from tests.helpers.study import study_file
+from tests.helpers.study import TINY, study_file
 
 
 def test_a_runs_output_is_kept_out_of_the_study_s_lines(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,3 +41,15 @@ def test_a_failed_trial_stores_its_message_and_the_study_goes_on(tmp_path: Path)
     assert zero.user_attrs["error"].startswith("hidden_size must be a positive integer")
     assert "lr" in nan.user_attrs["error"] and "\n" not in nan.user_attrs["error"]
     assert lines[0] == f"failing: zero seed 0 ... failed: {zero.user_attrs['error']}"
+
+
+@pytest.mark.parametrize("asked", [False, True], ids=["args-silent", "args-ask"])
+def test_a_trial_is_verified_only_where_its_study_asks(asked: bool, tmp_path: Path) -> None:
+    """adder fit verifies by default; a study's trial does not unless the study's args say
+    verify_after_fit (a verdict in every trial would cost up to minutes each)."""
+    args = {**TINY, **({"verify_after_fit": 5} if asked else {})}
+    experiment = load_experiment(study_file(tmp_path, "proofs", args=args, points=[{"label": "a"}]))
+    flags = experiment.flags(experiment.points[0], quick=False)
+    record = run_trial(experiment, flags, 0, tmp_path / "runs" / "proofs" / "a" / "seed0", quick=False)
+    assert ("verdict" in record) == asked
+    assert (tmp_path / "runs" / "proofs" / "a" / "seed0" / "verify.json").is_file() == asked

@@ -15,7 +15,7 @@ import torch
 from adder.__main__ import main as adder_main
 from adder.training.cli import main as cli_main
 from adder.training.legacy import register_legacy_modules
-from tests.helpers.cli import QUIET
+from tests.helpers.cli import QUIET, VERIFY_OFF
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIXTURE = FIXTURES / "legacy_run"
@@ -51,7 +51,8 @@ def test_the_flat_model_fixture_names_the_old_flags() -> None:
 def test_an_old_run_resumes_into_its_own_directory(legacy_run: Path) -> None:
     last = legacy_run / "checkpoints" / "last.ckpt"
     before = torch.load(last, weights_only=True)["global_step"]
-    cli_main(["fit", "--config", str(legacy_run / "config.yaml"), "--ckpt_path", str(last), "--trainer.max_steps", "9"])
+    args = ["--ckpt_path", str(last), "--trainer.max_steps", "9", *VERIFY_OFF]  # its config predates the flag
+    cli_main(["fit", "--config", str(legacy_run / "config.yaml"), *args])
     assert before == 6 and torch.load(last, weights_only=True)["global_step"] == 9
     assert sorted(p.name for p in legacy_run.parent.iterdir()) == ["version_0"]  # no new run
     assert not (legacy_run / "checkpoints" / "last-v1.ckpt").exists()

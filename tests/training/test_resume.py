@@ -19,6 +19,7 @@ import torch
 from adder.__main__ import main as adder_main
 from tests.helpers.cli import (
     QUIET,
+    VERIFY_OFF,
     adder_process,
     assert_same_state,
     last_checkpoint,
@@ -31,6 +32,7 @@ from tests.helpers.cli import (
 STEPS = 40
 RESUMABLE = [
     *QUIET,
+    *VERIFY_OFF,  # the verdict's own events file would join the run's
     *tiny_fit_args(STEPS),
     "--trainer.val_check_interval",
     "20",

@@ -13,10 +13,11 @@ import torch
 from adder.evaluation.sums import add_with_model
 from adder.models.checkpoints import load_adder
 from adder.problems.digits import digits_to_int, format_digits, int_to_digits
+from adder.training.cli import main
 from adder.verification.elman import ElmanAdder
 from adder.verification.prove import COUNTEREXAMPLE, PROVED, UNDECIDED, verify
 from adder.verification.zonotope import Zonotope
-from tests.helpers.cli import adder_in_process, run_cli, run_dirs, tiny_fit_args
+from tests.helpers.cli import QUIET, adder_in_process, run_cli, run_dirs, tiny_fit_args
 from tests.helpers.hand_adders import exact_adder, leaky_adder, save
 from tests.helpers.tensorboard import scalars
 
@@ -139,3 +140,25 @@ def test_a_recipe_adder_verify_proves_ends_its_fit_with_the_verdict(
     err = capsys.readouterr().err
     assert any(line.startswith(("proved", "counterexample", "undecided")) for line in err.splitlines()) == verify
     assert (run_dirs(tmp_path)[-1] / "verify.json").is_file() == verify
+
+
+@pytest.mark.parametrize(
+    ("network", "verified"),
+    [([], True), (["--model.nonlinearity", "relu"], False)],
+    ids=["tanh-rnn", "relu-rnn"],
+)
+def test_fit_verifies_by_default_where_verify_models_the_network(
+    network: list[str], verified: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --verify_after_fit: auto, the fit ends with the verdict (of a 6-step model here); a
+    network verify does not model (a ReLU RNN) is trained all the same, with a note saying why no verdict."""
+    main(["fit", "--trainer.default_root_dir", str(tmp_path), *QUIET, *tiny_fit_args(6, *network)])
+    lines = capsys.readouterr().err.splitlines()
+    run = run_dirs(tmp_path)[-1]
+    assert "verify_after_fit: auto" in (run / "config.yaml").read_text().splitlines()
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert lines[-1].startswith(("proved", "counterexample", "undecided")) == verified
+    assert (run / "verify.json").is_file() == verified
+    assert ("verify/proved" in scalars(run)) == verified
+    if not verified:
+        assert lines[-1].startswith("note: not verifying: adder verify models nonlinearity tanh only")
