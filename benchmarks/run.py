@@ -547,16 +547,29 @@ def timed_default_fit(seed: int, root: str, flags: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def recorded_verdict(root: str) -> str:
+    """The verdict ``adder fit`` recorded in its run under ``root`` (none: "no verdict")."""
+    from adder.models.checkpoints import VERIFY_RECORD
+
+    records = list(Path(root).glob(f"lightning_logs/version_*/{VERIFY_RECORD}"))
+    return json.loads(records[0].read_text())["status"] if records else "no verdict"
+
+
 @section("proved")
 def time_to_proved(repeats: int, device: str) -> list[str]:
     fit_alone: list[float] = []
+    whole, whole_ratios, whole_verdicts = [], [], []  # plain `adder fit`, its own verify inside
     fit, verify, ratios, verdicts = ({name: [] for name in PROVED_RECIPES} for _ in range(4))
     for seed in range(repeats):
-        sides = ["baseline", *PROVED_RECIPES]
+        sides = ["baseline", "adder fit", *PROVED_RECIPES]
         for side in sides[seed % len(sides) :] + sides[: seed % len(sides)]:  # each goes first in turn
             with tempfile.TemporaryDirectory() as root:
                 if side == "baseline":
                     fit_alone.append(timed_default_fit(seed, root, BASELINE_FIT))
+                    continue
+                if side == "adder fit":
+                    whole.append(timed_default_fit(seed, root, []))
+                    whole_verdicts.append(f"seed {seed}: {recorded_verdict(root)}")
                     continue
                 fit[side].append(timed_default_fit(seed, root, PROVED_RECIPES[side]))
                 (checkpoint,) = Path(root).glob("lightning_logs/version_*/checkpoints/last.ckpt")
@@ -565,6 +578,7 @@ def time_to_proved(repeats: int, device: str) -> list[str]:
                 verdicts[side].append(f"seed {seed}: {verdict}")
         for name in PROVED_RECIPES:
             ratios[name].append((fit[name][-1] + verify[name][-1]) / fit_alone[-1])
+        whole_ratios.append(whole[-1] / fit_alone[-1])
     baseline = "adder fit --model.objectives '[ReplayHardest(0.2), InitialStateNoise(0.3)]'"
     lines = [
         "## 10. Time to a proved adder: a recipe's fit, then `adder verify`",
@@ -583,8 +597,13 @@ def time_to_proved(repeats: int, device: str) -> list[str]:
             f"| `adder verify` of its last checkpoint | {summary(verify[name])} |",
             f"| **(fit + verify) / fit alone**, {name} (per pair) | **{summary(ratios[name], 2)}** |",
         ]
-    lines.append("")
+    lines += [
+        "| `adder fit` as a user runs it, its verify inside (`--verify_after_fit auto`) | " + summary(whole) + " |",
+        f"| **`adder fit` / fit alone** (per pair) | **{summary(whole_ratios, 2)}** |",
+        "",
+    ]
     lines += [f"Verdicts, {name}: {'; '.join(verdicts[name])}." for name in PROVED_RECIPES]
+    lines.append(f"Verdicts, `adder fit`: {'; '.join(whole_verdicts)}.")
     return [*lines, ""]
 
 
