@@ -70,8 +70,9 @@ def then_verify(
     from adder.training.refine import verify_and_refine
 
     if seconds == AUTO:
-        best, why = best_or_last(trainer), "this fit saved no checkpoint"
-        if not best or (why := refusal(best)):
+        best = best_or_last(trainer)
+        why = refusal(best) if best else "this fit saved no checkpoint"
+        if why:
             note(trainer, f"{why} (--verify_after_fit null turns this off)")
             return
         seconds = AUTO_SECONDS
