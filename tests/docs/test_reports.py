@@ -23,7 +23,6 @@ STORAGES = EXPERIMENTS / "storages"
 #: means rerunning the study (docs/experiments/README.md, "Which reports can be rebuilt").
 WITHOUT_STORAGE = {
     "smallest_adder": "a search of hours (3669 s with 2 workers, after a first sitting of 94 minutes)",
-    "smallest_adder_constant_lr": "a search of hours (1676 s of its last sitting alone)",
 }
 #: Pages in docs/experiments/ that no `adder sweep report` writes.
 NOT_REPORTS = {"README", "lr_search_pruning"}
