@@ -1,5 +1,5 @@
 """Every study report in docs/experiments/ is rebuilt from its committed Optuna storage and found
-equal to the committed one, or is listed below with the reason it cannot be.
+equal to the committed one.
 
 `adder sweep report STUDY --runs-dir docs/experiments/storages` rewrites a report from
 docs/experiments/storages/STUDY.journal without running a trial (here from a copy of the journal,
@@ -19,11 +19,6 @@ from adder.__main__ import main
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "docs" / "experiments"
 STORAGES = EXPERIMENTS / "storages"
 
-#: Reports whose storage was not committed when they were written and is lost: rebuilding one
-#: means rerunning the study (docs/experiments/README.md, "Which reports can be rebuilt").
-WITHOUT_STORAGE = {
-    "smallest_adder": "a search of hours (3669 s with 2 workers, after a first sitting of 94 minutes)",
-}
 #: Pages in docs/experiments/ that no `adder sweep report` writes.
 NOT_REPORTS = {"README", "lr_search_pruning"}
 
@@ -32,10 +27,9 @@ def stored() -> list[str]:
     return sorted(path.stem for path in STORAGES.glob("*.journal"))
 
 
-def test_every_report_has_its_storage_or_a_reason() -> None:
+def test_every_report_has_its_storage() -> None:
     reports = {path.stem for path in EXPERIMENTS.glob("*.md")} - NOT_REPORTS
-    assert not set(stored()) & set(WITHOUT_STORAGE), "a study is listed as lost but has its storage"
-    assert reports == set(stored()) | set(WITHOUT_STORAGE)
+    assert reports == set(stored())
 
 
 @pytest.mark.parametrize("study", stored())
